@@ -1,0 +1,126 @@
+r"""Times the jitted training step of a config and prints a table (and CSV).
+
+  python launch/benchmark.py --config=configs/fmnist_wgan.py \
+      --batch_sizes=32,64,128 [--steps=10] [--csv=out.csv]
+
+For each batch size: compile time, median step time (after warm-up, with
+`block_until_ready`), images/s, XLA's FLOP count for the step and the
+achieved FLOP/s as a fraction of a float32 matmul peak measured in the same
+run. Simulate several CPU devices with
+XLA_FLAGS=--xla_force_host_platform_device_count=N.
+"""
+
+import csv
+import sys
+import time
+
+from absl import app
+from absl import flags
+from ml_collections import config_flags
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", None, "Training config file.",
+                                lock_config=False)
+flags.DEFINE_list("batch_sizes", ["64"], "Global batch sizes to time.")
+flags.DEFINE_integer("steps", 10, "Timed steps per batch size.")
+flags.DEFINE_integer("warmup", 2, "Untimed steps after compilation.")
+flags.DEFINE_string("csv", None, "Also write the table to this CSV file.")
+flags.mark_flags_as_required(["config"])
+
+
+def matmul_peak_flops(n: int = 2048, repeats: int = 10) -> float:
+  """Measured float32 matmul FLOP/s of the default device."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
+  f = jax.jit(lambda x: x @ x)
+  f(a).block_until_ready()
+  times = []
+  for _ in range(repeats):
+    t = time.perf_counter()
+    f(a).block_until_ready()
+    times.append(time.perf_counter() - t)
+  return 2 * n**3 / sorted(times)[len(times) // 2]
+
+
+def main(argv):
+  del argv
+  import jax  # pylint: disable=g-import-not-at-top
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  from jax.sharding import NamedSharding, PartitionSpec as P  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from wcgen import methods  # pylint: disable=g-import-not-at-top
+  from wcgen.data import sources  # pylint: disable=g-import-not-at-top
+  from wcgen.train import trainer  # pylint: disable=g-import-not-at-top
+
+  config = FLAGS.config
+  spec = sources.get_spec(config.data.name)
+  image_shape = (config.data.image_size,) * 2 + (spec.image_shape[-1],)
+  mesh = trainer.make_mesh()
+  replicated = NamedSharding(mesh, P())
+  data_sharding = NamedSharding(mesh, P("data"))
+  peak = matmul_peak_flops()
+  print(f"devices: {jax.device_count()} x {jax.devices()[0].device_kind}; "
+        f"measured f32 matmul peak {peak / 1e9:.0f} GFLOP/s")
+  rows = []
+  for batch_size in map(int, FLAGS.batch_sizes):
+    method = methods.create(config, spec.num_classes, image_shape[-1],
+                            data_sharding)
+    state = jax.jit(method.init, static_argnums=1, out_shardings=replicated)(
+        jax.random.PRNGKey(0), image_shape)
+    rng = np.random.default_rng(0)
+    batch = {
+        "image": jax.device_put(
+            rng.uniform(-1, 1, (batch_size,) + image_shape).astype(np.float32),
+            data_sharding),
+        "label": jax.device_put(
+            rng.integers(0, spec.num_classes, batch_size).astype(np.int32),
+            data_sharding),
+    }
+    step = jax.jit(method.train_step, in_shardings=(replicated, data_sharding),
+                   out_shardings=(replicated, replicated), donate_argnums=0)
+    t = time.perf_counter()
+    compiled = step.lower(state, batch).compile()
+    compile_s = time.perf_counter() - t
+    cost = compiled.cost_analysis()
+    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    # XLA reports the cost of one SPMD partition: scale to the whole step.
+    flops = (float(cost.get("flops", float("nan"))) * jax.device_count()
+             if cost else float("nan"))
+    for _ in range(FLAGS.warmup):
+      state, _ = compiled(state, batch)
+    jax.block_until_ready(state)
+    times = []
+    for _ in range(FLAGS.steps):
+      t = time.perf_counter()
+      state, metrics = compiled(state, batch)
+      jax.block_until_ready((state, metrics))
+      times.append(time.perf_counter() - t)
+    median = float(np.median(times))
+    memory = compiled.memory_analysis()
+    temp_mb = (getattr(memory, "temp_size_in_bytes", 0) / 2**20
+               if memory is not None else float("nan"))
+    rows.append({
+        "method": config.method, "batch": batch_size,
+        "devices": jax.device_count(), "compile_s": round(compile_s, 2),
+        "step_s": round(median, 4),
+        "images_per_s": round(batch_size / median, 1),
+        "ms_per_image": round(1000 * median / batch_size, 3),
+        "gflop_per_step": round(flops / 1e9, 2),
+        "gflops_per_s": round(flops / median / 1e9, 1),
+        "fraction_of_peak": round(flops / median / peak, 3),
+        "temp_memory_mb": round(temp_mb, 1),
+    })
+  header = list(rows[0])
+  print(" | ".join(header))
+  for row in rows:
+    print(" | ".join(str(row[k]) for k in header))
+  if FLAGS.csv:
+    with open(FLAGS.csv, "w", newline="") as f:
+      writer = csv.DictWriter(f, header)
+      writer.writeheader()
+      writer.writerows(rows)
+
+
+if __name__ == "__main__":
+  sys.exit(app.run(main))

@@ -1,0 +1,44 @@
+"""Start-up shared by the launchers: CPU devices, quiet logs, one-line errors."""
+
+import os
+import sys
+
+from absl import flags
+from absl import logging
+
+flags.DEFINE_integer(
+    "cpu_devices", 0,
+    "On CPU, split the host into this many XLA devices (0 = one per core). "
+    "XLA:CPU keeps both cores of a small machine busier when the batch is "
+    "sharded over several devices (0.94 s vs 1.24 s per step here).")
+
+
+class _QuietLibraries(logging.logging.Filter):
+  """Drops orbax's and TensorFlow's INFO chatter from the console log."""
+
+  def filter(self, record):
+    return (record.levelno >= logging.logging.WARNING or
+            not any(p in record.pathname for p in ("/orbax/", "/tensorflow")))
+
+
+def setup() -> None:
+  """Call first in main(): before JAX or TensorFlow touch a device."""
+  logging.get_absl_handler().addFilter(_QuietLibraries())
+  import jax  # pylint: disable=g-import-not-at-top
+  cpu_devices = flags.FLAGS.cpu_devices or os.cpu_count() or 1
+  if "xla_force_host_platform_device_count" not in os.environ.get(
+      "XLA_FLAGS", ""):
+    jax.config.update("jax_num_cpu_devices", cpu_devices)
+  # Keep TensorFlow (used only by tf.data) off the accelerators.
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  tf.config.set_visible_devices([], "GPU")
+
+
+def run_or_exit(fn, *args):
+  """Runs fn; a user error (WcgenError) becomes one line on stderr, exit 2."""
+  from wcgen.errors import WcgenError  # pylint: disable=g-import-not-at-top
+  try:
+    return fn(*args)
+  except WcgenError as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(2)

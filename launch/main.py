@@ -1,0 +1,53 @@
+r"""Trains and evaluates one wcgen run.
+
+  python launch/main.py --config=configs/fmnist_wgan.py --workdir=/tmp/run \
+      [--config.method=erm] [--config.eps=0.3] [--config.data.data_dir=DIR]
+
+Multi-host: pass --distributed (and, where JAX cannot auto-detect the
+cluster, --coordinator_address, --num_processes, --process_id).
+"""
+
+import os
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+from ml_collections import config_flags
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", None, "Training config file.",
+                                lock_config=True)
+flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics, "
+                    "samples and results.")
+flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize().")
+flags.DEFINE_string("coordinator_address", None, "host:port of process 0.")
+flags.DEFINE_integer("num_processes", None, "Number of processes.")
+flags.DEFINE_integer("process_id", None, "This process's id.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError("Too many command-line arguments.")
+  common.setup()
+  import jax  # pylint: disable=g-import-not-at-top
+  import wcgen  # pylint: disable=g-import-not-at-top
+
+  if FLAGS.distributed:
+    jax.distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes,
+                               FLAGS.process_id)
+  logging.info("JAX process %d/%d, local devices %s", jax.process_index(),
+               jax.process_count(), jax.local_devices())
+  results = common.run_or_exit(wcgen.train_and_evaluate, FLAGS.config,
+                              FLAGS.workdir)
+  print(f"{results['method']}: test accuracy {results['test_accuracy']:.4f} "
+        f"(balanced {results['test_balanced_accuracy']:.4f}) after "
+        f"{results['steps']} steps; results in {FLAGS.workdir}/results.json")
+
+
+if __name__ == "__main__":
+  app.run(main)

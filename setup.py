@@ -1,0 +1,43 @@
+"""wcgen: learning from bad data via worst-case generation (JAX/Flax)."""
+
+import setuptools
+
+# Ranges are the ones that resolve together on Python 3.11 today (checked:
+# jax 0.10.2, flax 0.12.8, optax 0.2.8, orbax-checkpoint 0.12.8, chex 0.1.92,
+# ml_collections 1.1.0, clu 0.0.12, tensorflow-cpu 2.21, tfds 4.9.10).
+INSTALL_REQUIRES = [
+    "jax>=0.10,<0.11",
+    "flax>=0.12,<0.13",
+    "optax>=0.2.8,<0.3",
+    "orbax-checkpoint>=0.12,<0.13",
+    "chex>=0.1.90,<0.2",
+    "ml-collections>=1.1,<2",
+    "clu>=0.0.12,<0.1",
+    # clu.metric_writers imports tensorboard's summary writer lazily.
+    "tensorboard>=2.18",
+    "tensorflow-cpu>=2.21,<2.22",
+    "tensorflow-datasets>=4.9.10,<5",
+    # tfds' download_and_prepare needs it and does not declare it.
+    "importlib_resources",
+    "matplotlib>=3.8",
+    "tqdm>=4.60",
+    "numpy>=1.26",
+    "absl-py",
+]
+
+TEST_REQUIRES = [
+    "pytest>=8",
+    "pytest-xdist>=3.5",
+]
+
+setuptools.setup(
+    name="wcgen",
+    version="0.1.0",
+    description="Learning from bad data via worst-case generation (JAX/Flax).",
+    long_description=open("README.md").read() if __import__("os").path.exists("README.md") else "",
+    long_description_content_type="text/markdown",
+    packages=setuptools.find_packages(include=["wcgen", "wcgen.*"]),
+    python_requires=">=3.10",
+    install_requires=INSTALL_REQUIRES,
+    extras_require={"test": TEST_REQUIRES},
+)

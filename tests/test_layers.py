@@ -1,0 +1,64 @@
+"""The fast stride-2 layers equal flax's, in values and in gradients."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from wcgen.models import layers
+
+PAIRS = [
+    (lambda: layers.Conv4x4Stride2(5),
+     lambda: nn.Conv(5, (4, 4), (2, 2), padding="SAME")),
+    (lambda: layers.ConvTranspose4x4Stride2(5),
+     lambda: nn.ConvTranspose(5, (4, 4), (2, 2), padding="SAME")),
+]
+
+
+@pytest.mark.parametrize("fast_fn,ref_fn", PAIRS)
+def test_same_parameters_values_and_gradients(fast_fn, ref_fn):
+  fast, ref = fast_fn(), ref_fn()
+  x = jax.random.normal(jax.random.PRNGKey(0), (3, 8, 8, 4))
+  v_ref = ref.init(jax.random.PRNGKey(1), x)
+  v_fast = fast.init(jax.random.PRNGKey(1), x)
+  # Same parameter tree, shapes and initial values.
+  jax.tree.map(np.testing.assert_array_equal, v_ref, v_fast)
+  # Non-zero bias so that it is tested too.
+  v = jax.tree.map(lambda a: a + 0.05, v_ref)
+  np.testing.assert_allclose(fast.apply(v, x), ref.apply(v, x), atol=1e-5)
+
+  def loss(module):
+    return lambda p, xx: jnp.sum(jnp.sin(module.apply(p, xx)))
+  g_fast = jax.grad(loss(fast), argnums=(0, 1))(v, x)
+  g_ref = jax.grad(loss(ref), argnums=(0, 1))(v, x)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-4),
+               g_fast, g_ref)
+
+
+def test_double_backward_matches_flax():
+  # The gradient penalty differentiates an input-gradient norm.
+  fast, ref = layers.Conv4x4Stride2(3), nn.Conv(3, (4, 4), (2, 2), "SAME")
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 8, 8, 2))
+  v = ref.init(jax.random.PRNGKey(1), x)
+
+  def penalty(module):
+    def f(p):
+      g = jax.grad(lambda xx: jnp.sum(jnp.tanh(module.apply(p, xx))))(x)
+      return jnp.sum(g**2)
+    return f
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4,
+                                                       atol=1e-6),
+               jax.grad(penalty(fast))(v), jax.grad(penalty(ref))(v))
+
+
+def test_space_to_depth_round_trip_and_pools():
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 6, 4, 3))
+  np.testing.assert_array_equal(
+      layers.depth_to_space_2x(layers.space_to_depth_2x(x)), x)
+  xn = np.asarray(x)
+  np.testing.assert_allclose(
+      layers.max_pool_2x2(x),
+      xn.reshape(2, 3, 2, 2, 2, 3).max(axis=(2, 4)))
+  np.testing.assert_allclose(
+      layers.upsample_nearest_2x(x), xn.repeat(2, 1).repeat(2, 2))

@@ -1,0 +1,96 @@
+"""End to end on small files in the real IDX format, and exact resume."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import jax
+import matplotlib.image
+import numpy as np
+import pytest
+
+from wcgen import methods
+from wcgen.train import checkpointing
+from wcgen.train import files
+from wcgen.train import trainer
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory, tiny_data):
+  from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
+  config = fmnist_wgan.get_config("tiny")
+  config.data.data_dir, config.data.tfds_dir = tiny_data
+  workdir = str(tmp_path_factory.mktemp("run"))
+  results = trainer.train_and_evaluate(config, workdir)
+  return config, workdir, results
+
+
+def _restore(config, workdir, step):
+  """The checkpoint of `step`, restored into a differently seeded state."""
+  method = methods.create(config, 10, 1)
+  target = method.init(jax.random.PRNGKey(1234), (32, 32, 1))
+  ckpt = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"))
+  assert ckpt.latest_step == step
+  state = ckpt.restore_or(target)
+  ckpt.close()
+  return jax.device_get(state)
+
+
+def test_run_writes_every_artifact_with_finite_values(finished_run):
+  config, workdir, results = finished_run
+  rows = files.read_jsonl(os.path.join(workdir, "metrics.jsonl"))
+  train_rows = [r for r in rows if "g_loss" in r]
+  eval_rows = [r for r in rows if "test_accuracy" in r]
+  assert [r["step"] for r in train_rows] == [2, 4]
+  assert [r["step"] for r in eval_rows] == [2, 4]
+  for row in rows:
+    assert all(np.isfinite(v) for v in row.values())
+  assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["2", "4"]
+  grid = matplotlib.image.imread(
+      os.path.join(workdir, "samples", "step_0000004.png"))
+  # One row per class of 32-pixel images with 1-pixel gaps.
+  assert grid.shape[0] == 10 * 33 + 1
+  assert grid.shape[1] == config.samples_per_class * 33 + 1
+  with open(os.path.join(workdir, "results.json")) as f:
+    saved = json.load(f)
+  assert saved["test_accuracy"] == results["test_accuracy"]
+  assert 0.0 <= saved["test_accuracy"] <= 1.0
+  assert len(saved["test_per_class_accuracy"]) == 10
+  assert saved["steps"] == 4 and saved["seed"] == config.seed
+  # imbalance factor 2 on 24 images per class: 24 ... 12.
+  assert saved["train_class_counts"][0] == 24
+  assert saved["train_class_counts"][-1] == 12
+  assert any(n.startswith("events.out.tfevents") for n in os.listdir(workdir))
+
+
+def test_resume_in_a_new_process_is_bitwise_equal(finished_run):
+  config, workdir, _ = finished_run
+  resumed = workdir + "_resumed"
+  shutil.copytree(workdir, resumed)
+  shutil.rmtree(os.path.join(resumed, "checkpoints", "4"))
+  os.remove(os.path.join(resumed, "results.json"))
+  cmd = [
+      sys.executable, os.path.join(REPO, "launch", "main.py"),
+      "--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py") + ":tiny",
+      f"--workdir={resumed}", "--cpu_devices=1",
+      f"--config.data.data_dir={config.data.data_dir}",
+      f"--config.data.tfds_dir={config.data.tfds_dir}",
+  ]
+  proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert "Resuming at step 2" in proc.stderr
+  uninterrupted = _restore(config, workdir, 4)
+  restarted = _restore(config, resumed, 4)
+  leaves_a = jax.tree_util.tree_leaves_with_path(uninterrupted)
+  leaves_b = jax.tree_util.tree_leaves_with_path(restarted)
+  assert len(leaves_a) == len(leaves_b) > 20
+  for (path, a), (_, b) in zip(leaves_a, leaves_b):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b),
+                                  err_msg=jax.tree_util.keystr(path))
+  # The metrics file of the resumed run equals the uninterrupted one.
+  assert (files.read_jsonl(os.path.join(resumed, "metrics.jsonl")) ==
+          files.read_jsonl(os.path.join(workdir, "metrics.jsonl")))

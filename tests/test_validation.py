@@ -1,0 +1,61 @@
+"""Bad config values stop at start-up with a one-line error."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from configs import fmnist_wgan
+from wcgen.errors import ConfigError
+from wcgen.train import validation
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+BAD = [
+    ("eps", 0.0, "eps must be > 0"),
+    ("eps", -0.3, "eps must be > 0"),
+    ("data.imbalance_factor", 0.5, "imbalance_factor must be >= 1"),
+    ("method", "magic", "unknown method 'magic'"),
+    ("batch_size", 6, "batch_size=6 is not divisible by the 4 devices"),
+    ("eval_batch_size", 10, "eval_batch_size=10 is not divisible"),
+    ("batch_size", 0, "batch_size must be a positive integer"),
+    ("n_critic", 0, "n_critic must be a positive integer"),
+    ("divergence", "kl", "unknown divergence 'kl'"),
+    ("label_sampling", "rare", "unknown label_sampling"),
+    ("data.name", "imagenet", "unknown dataset 'imagenet'"),
+    ("generator", "stylegan", "unknown generator 'stylegan'"),
+    ("data.image_size", 28, "data.image_size must be 32"),
+    ("gp_weight", -1.0, "gp_weight must be >= 0"),
+]
+
+
+@pytest.mark.parametrize("field,value,message", BAD)
+def test_bad_value_gives_its_message(field, value, message):
+  config = fmnist_wgan.get_config()
+  node = config
+  *parents, leaf = field.split(".")
+  for p in parents:
+    node = node[p]
+  with node.ignore_type():
+    node[leaf] = value
+  with pytest.raises(ConfigError, match=message) as info:
+    validation.validate_config(config, device_count=4)
+  assert "\n" not in str(info.value)
+
+
+def test_default_and_tiny_configs_are_valid():
+  validation.validate_config(fmnist_wgan.get_config(), device_count=2)
+  validation.validate_config(fmnist_wgan.get_config("tiny"), device_count=2)
+
+
+def test_launcher_prints_one_line_and_exits_2(tmp_path):
+  cmd = [sys.executable, os.path.join(REPO, "launch", "main.py"),
+         "--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py"),
+         f"--workdir={tmp_path}", "--config.eps=0"]
+  proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 2
+  errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
+  assert errors == ["error: eps must be > 0 (lambda = 1/eps), got 0.0; the "
+                    "paper's best is 0.3"]
+  assert not os.listdir(tmp_path)  # nothing written before the check

@@ -1,0 +1,33 @@
+"""Model zoo: builds the networks a config names."""
+
+import ml_collections
+
+from wcgen.errors import ConfigError
+from wcgen.models.classifiers import TripleGANCNN
+from wcgen.models.critics import ProjectionCritic
+from wcgen.models.generators import DCGANGenerator
+
+GENERATORS = ("dcgan",)
+CRITICS = ("projection",)
+CLASSIFIERS = ("triple_gan_cnn",)
+
+
+def _check(kind: str, name: str, known) -> None:
+  if name not in known:
+    raise ConfigError(f"unknown {kind} {name!r}; choose one of {list(known)}")
+
+
+def create_generator(config: ml_collections.ConfigDict, num_classes: int,
+                     channels: int):
+  _check("generator", config.generator, GENERATORS)
+  return DCGANGenerator(num_classes, channels, config.gen_width)
+
+
+def create_critic(config: ml_collections.ConfigDict, num_classes: int):
+  _check("critic", config.critic, CRITICS)
+  return ProjectionCritic(num_classes, config.critic_width)
+
+
+def create_classifier(config: ml_collections.ConfigDict, num_classes: int):
+  _check("classifier", config.classifier, CLASSIFIERS)
+  return TripleGANCNN(num_classes, config.dropout_rate, config.use_batchnorm)

@@ -1,0 +1,121 @@
+"""Small layers shared by the generators, critics and classifiers.
+
+Pooling and upsampling are written as reshapes so that XLA:CPU lowers them
+(and their gradients) to plain elementwise work instead of the slow generic
+reduce-window path.
+"""
+
+import jax
+import jax.numpy as jnp
+
+
+def max_pool_2x2(x: jax.Array) -> jax.Array:
+  """2x2 max pooling with stride 2 on NHWC; H and W must be even."""
+  b, h, w, c = x.shape
+  return jnp.max(x.reshape(b, h // 2, 2, w // 2, 2, c), axis=(2, 4))
+
+
+def avg_pool_2x2(x: jax.Array) -> jax.Array:
+  """2x2 average pooling with stride 2 on NHWC; H and W must be even."""
+  b, h, w, c = x.shape
+  return jnp.mean(x.reshape(b, h // 2, 2, w // 2, 2, c), axis=(2, 4))
+
+
+def upsample_nearest_2x(x: jax.Array) -> jax.Array:
+  """Nearest-neighbour 2x upsampling on NHWC."""
+  b, h, w, c = x.shape
+  x = jnp.broadcast_to(x[:, :, None, :, None, :], (b, h, 2, w, 2, c))
+  return x.reshape(b, 2 * h, 2 * w, c)
+
+
+# --------------------------------------------------------------------------
+# 4x4 stride-2 convolutions routed onto stride-1 convolutions.
+#
+# XLA:CPU computes the weight gradient of a stride-2 (transposed)
+# convolution tens of times slower than its forward pass, and the gradient
+# penalty's double backward through the critic hits the same path. The two
+# modules below hold exactly the parameters of `nn.Conv(4x4, stride 2,
+# 'SAME')` and `nn.ConvTranspose(4x4, stride 2, 'SAME')` and compute exactly
+# the same function, but as one stride-1 3x3 convolution on a space-to-depth
+# (or followed by a depth-to-space) rearrangement, whose kernel is gathered
+# from the 4x4 kernel. Every gradient then runs on XLA:CPU's fast
+# convolution paths. tests/test_layers.py checks values and gradients
+# against the flax layers.
+# --------------------------------------------------------------------------
+
+import flax.linen as nn  # noqa: E402
+import numpy as np  # noqa: E402
+
+# _CONV_TAPS[i, p, a] = 1 when tap a of a 4-tap stride-2 'SAME' convolution
+# reads phase p of block (output + i - 1).
+_CONV_TAPS = np.zeros((3, 2, 4), np.float32)
+for _a, (_d, _p) in enumerate([(-1, 1), (0, 0), (0, 1), (1, 0)]):
+  _CONV_TAPS[_d + 1, _p, _a] = 1.0
+# _TCONV_TAPS[i, q, a] = 1 when output phase q of a 4-tap stride-2 'SAME'
+# transposed convolution reads input (block + i - 1) through tap a.
+_TCONV_TAPS = np.zeros((3, 2, 4), np.float32)
+for _a, (_d, _q) in enumerate([(-1, 0), (0, 1), (0, 0), (1, 1)]):
+  _TCONV_TAPS[_d + 1, _q, _a] = 1.0
+
+
+def space_to_depth_2x(x: jax.Array) -> jax.Array:
+  """[B, H, W, C] -> [B, H/2, W/2, 4C], channels ordered (row, col, c)."""
+  b, h, w, c = x.shape
+  x = x.reshape(b, h // 2, 2, w // 2, 2, c).transpose(0, 1, 3, 2, 4, 5)
+  return x.reshape(b, h // 2, w // 2, 4 * c)
+
+
+def depth_to_space_2x(x: jax.Array) -> jax.Array:
+  """[B, H, W, 4C] -> [B, 2H, 2W, C]; inverse of `space_to_depth_2x`."""
+  b, h, w, c4 = x.shape
+  c = c4 // 4
+  x = x.reshape(b, h, w, 2, 2, c).transpose(0, 1, 3, 2, 4, 5)
+  return x.reshape(b, 2 * h, 2 * w, c)
+
+
+def _conv3x3(x, kernel):
+  return jax.lax.conv_general_dilated(
+      x, kernel, (1, 1), ((1, 1), (1, 1)),
+      dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+class Conv4x4Stride2(nn.Module):
+  """Drop-in for `nn.Conv(features, (4, 4), (2, 2), padding='SAME')`."""
+  features: int
+  use_bias: bool = True
+  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    cin = x.shape[-1]
+    kernel = self.param("kernel", self.kernel_init,
+                        (4, 4, cin, self.features), jnp.float32)
+    taps = jnp.asarray(_CONV_TAPS, kernel.dtype)
+    k3 = jnp.einsum("ipa,jqb,abco->ijpqco", taps, taps, kernel)
+    k3 = k3.reshape(3, 3, 4 * cin, self.features)
+    y = _conv3x3(space_to_depth_2x(x), k3.astype(x.dtype))
+    if self.use_bias:
+      y += self.param("bias", nn.initializers.zeros, (self.features,),
+                      jnp.float32).astype(x.dtype)
+    return y
+
+
+class ConvTranspose4x4Stride2(nn.Module):
+  """Drop-in for `nn.ConvTranspose(features, (4, 4), (2, 2), 'SAME')`."""
+  features: int
+  use_bias: bool = True
+  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    cin = x.shape[-1]
+    kernel = self.param("kernel", self.kernel_init,
+                        (4, 4, cin, self.features), jnp.float32)
+    taps = jnp.asarray(_TCONV_TAPS, kernel.dtype)
+    k3 = jnp.einsum("ipa,jqb,abco->ijcpqo", taps, taps, kernel)
+    k3 = k3.reshape(3, 3, cin, 4 * self.features)
+    y = depth_to_space_2x(_conv3x3(x, k3.astype(x.dtype)))
+    if self.use_bias:
+      y += self.param("bias", nn.initializers.zeros, (self.features,),
+                      jnp.float32).astype(x.dtype)
+    return y

@@ -1,0 +1,102 @@
+"""The losses of the worst-case game, as pure functions of arrays.
+
+Every function here is free of Flax, optax and configs so that it can be
+called from any JAX code. Shapes use B for the batch, K for the number of
+classes. Each loss is written as a quantity to *minimise* by its player; the
+docstrings give the maximisation it corresponds to in the paper (Guo et al.,
+"Learning from Bad Data via Generation", NeurIPS 2019, Eq. 10 and Eq. 14).
+"""
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import optax
+
+Array = jax.Array
+
+
+def cross_entropy(logits: Array, labels: Array) -> Array:
+  """Mean softmax cross-entropy. logits [B, K] float, labels [B] int -> []."""
+  return jnp.mean(
+      optax.softmax_cross_entropy_with_integer_labels(logits, labels))
+
+
+def gradient_penalty(critic_fn: Callable[[Array], Array], real: Array,
+                     fake: Array, key: Array) -> Array:
+  """WGAN-GP penalty E[(||grad_x D(x_hat)|| - 1)^2] (Gulrajani et al. 2017).
+
+  Args:
+    critic_fn: maps images [B, ...] to scores [B]; the labels of a
+      conditional critic are closed over (x_hat keeps each row's label, since
+      real and fake rows are paired with the same label).
+    real: real images [B, ...].
+    fake: generated images, same shape as `real`.
+    key: PRNG key for the interpolation coefficients.
+
+  Returns:
+    The scalar penalty, averaged over the (global) batch.
+
+  One coefficient is drawn per sample and broadcast over all other axes, and
+  the norm runs over every non-batch axis, as in the paper. The norm is
+  `optax.safe_norm`, whose gradient is zero (not NaN) at a zero gradient.
+  """
+  batch = real.shape[0]
+  alpha = jax.random.uniform(key, (batch,) + (1,) * (real.ndim - 1),
+                             dtype=real.dtype)
+  x_hat = alpha * real + (1.0 - alpha) * fake
+  grads = jax.grad(lambda x: jnp.sum(critic_fn(x)))(x_hat)
+  norms = optax.safe_norm(grads.reshape(batch, -1), 0.0, axis=-1)
+  return jnp.mean((norms - 1.0) ** 2)
+
+
+def wasserstein_critic_loss(d_real: Array, d_fake: Array) -> Array:
+  """Negated Kantorovich-Rubinstein estimate: -(E_P[D] - E_Q[D]).
+
+  d_real, d_fake: critic scores [B]. The critic in Eq. 10 maximises
+  lambda * (E_P[D] - E_Q[D]); lambda > 0 only rescales the critic's whole
+  objective, which Adam's update is invariant to, so it is left out and the
+  gradient-penalty weight keeps its usual WGAN-GP meaning.
+  """
+  return jnp.mean(d_fake) - jnp.mean(d_real)
+
+
+def js_discriminator_loss(d_real: Array, d_fake: Array) -> Array:
+  """Standard GAN discriminator loss (Eq. 14), on logits [B].
+
+  Minimises -E_P[log sigmoid(D)] - E_Q[log(1 - sigmoid(D))].
+  """
+  return jnp.mean(optax.sigmoid_binary_cross_entropy(d_real, 1.0) +
+                  optax.sigmoid_binary_cross_entropy(d_fake, 0.0))
+
+
+def worst_case_generator_loss(adversary_term: Array, c_logits_fake: Array,
+                              labels: Array, lam: float) -> Array:
+  """Negated generator objective of Eq. 10: -(lam * adversary + CE(C(G), y)).
+
+  Args:
+    adversary_term: per-sample term the generator maximises to stay near the
+      data [B]: the critic score D(G(z,y),y) for the Wasserstein game, or
+      log sigmoid(D(G(z,y),y)) for the JS game (non-saturating form).
+    c_logits_fake: classifier logits on the generated images [B, K].
+    labels: the labels the images were generated for [B].
+    lam: lambda = 1 / epsilon, the Lagrange multiplier of the Wasserstein
+      ball; large lam keeps Q close to the data, small lam lets it roam.
+  """
+  return -(lam * jnp.mean(adversary_term) +
+           cross_entropy(c_logits_fake, labels))
+
+
+def classifier_loss(logits_fake: Array, labels_fake: Array, logits_real: Array,
+                    labels_real: Array, fake_weight: float,
+                    real_weight: float) -> Array:
+  """fake_weight * CE on Q + real_weight * CE on the real batch.
+
+  Eq. 10 has only the generated term (fake_weight=1, real_weight=0).
+  """
+  loss = jnp.zeros((), logits_fake.dtype)
+  if fake_weight:
+    loss += fake_weight * cross_entropy(logits_fake, labels_fake)
+  if real_weight:
+    loss += real_weight * cross_entropy(logits_real, labels_real)
+  return loss

@@ -1,0 +1,59 @@
+"""Result files written so that a kill never leaves half a file."""
+
+import json
+import os
+import tempfile
+from typing import Any, Dict, Iterable
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+  """Writes `data` to a temporary file beside `path`, then renames it."""
+  directory = os.path.dirname(os.path.abspath(path))
+  os.makedirs(directory, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+  try:
+    with os.fdopen(fd, "wb") as f:
+      f.write(data)
+      f.flush()
+      os.fsync(f.fileno())
+    os.replace(tmp, path)
+  except BaseException:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+    raise
+
+
+def atomic_write_json(path: str, obj: Any) -> None:
+  atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) +
+                            "\n").encode())
+
+
+class JsonlWriter:
+  """Appends one JSON object per line; one row per logged step.
+
+  On resume the rows after the restored step are dropped, so the file of
+  a resumed run equals that of an uninterrupted one.
+  """
+
+  def __init__(self, path: str, resume_step: int = 0):
+    self.path = path
+    if os.path.exists(path):
+      kept = [r for r in read_jsonl(path) if r.get("step", 0) <= resume_step]
+      atomic_write_bytes(path, "".join(json.dumps(r, sort_keys=True) + "\n"
+                                       for r in kept).encode())
+
+  def write(self, row: Dict[str, Any]) -> None:
+    with open(self.path, "a") as f:
+      f.write(json.dumps(row, sort_keys=True) + "\n")
+
+
+def read_jsonl(path: str) -> Iterable[Dict[str, Any]]:
+  """Rows of a JSONL file; a torn last line (from a kill) is skipped."""
+  rows = []
+  with open(path) as f:
+    for line in f:
+      try:
+        rows.append(json.loads(line))
+      except json.JSONDecodeError:
+        continue
+  return rows

@@ -1,0 +1,190 @@
+"""The training driver: `train_and_evaluate(config, workdir)`.
+
+One driver serves every method (`config.method`): it builds the data, the
+method's state and its jitted step, resumes from the latest checkpoint in
+`workdir`, and writes what a researcher looks at:
+
+  workdir/config.json            the resolved config
+  workdir/metrics.jsonl          one row per logged step (train and eval)
+  workdir/events.out.tfevents.*  the same, for TensorBoard
+  workdir/checkpoints/<step>/    orbax checkpoints (latest few)
+  workdir/samples/step_<N>.png   generated samples, one row per class
+  workdir/results.json           final accuracies, written last
+"""
+
+import functools
+import os
+import time
+from typing import Any, Dict
+
+from absl import logging
+from clu import metric_writers
+from clu import periodic_actions
+import jax
+import jax.numpy as jnp
+from jax.sharding import NamedSharding, PartitionSpec as P
+import ml_collections
+import numpy as np
+
+from wcgen import methods
+from wcgen.data import input_pipeline
+from wcgen.eval import accuracy
+from wcgen.eval import image_grid
+from wcgen.train import checkpointing
+from wcgen.train import files
+from wcgen.train import validation
+
+
+def make_mesh() -> jax.sharding.Mesh:
+  """A 1-D mesh over every device of every process: pure data parallelism.
+
+  Auto axes: XLA propagates the batch sharding through the step (explicit
+  sharding mode would need every intermediate annotated).
+  """
+  return jax.make_mesh((jax.device_count(),), ("data",),
+                       axis_types=(jax.sharding.AxisType.Auto,))
+
+
+def _sample_grid(method, state, config, num_classes: int) -> np.ndarray:
+  """A fixed-noise grid of generated images, or None for methods without G."""
+  labels = jnp.repeat(jnp.arange(num_classes), config.samples_per_class)
+  key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0x5A3)
+  images = jax.jit(method.sample)(state, key, labels)
+  if images is None:
+    return None
+  return image_grid.make_grid(np.asarray(jax.device_get(images)),
+                              rows=num_classes)
+
+
+def _mean_metrics(history) -> Dict[str, float]:
+  stacked = jax.device_get(
+      jax.tree.map(lambda *m: jnp.mean(jnp.stack(m)), *history))
+  return {k: float(v) for k, v in stacked.items()}
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict,
+                       workdir: str) -> Dict[str, Any]:
+  """Trains `config.method` and evaluates it; returns the results dict."""
+  validation.validate_config(config, jax.device_count())
+  is_chief = jax.process_index() == 0
+  os.makedirs(workdir, exist_ok=True)
+
+  mesh = make_mesh()
+  replicated = NamedSharding(mesh, P())
+  batch_sharding = NamedSharding(mesh, P("data"))
+
+  data = input_pipeline.create_datasets(config)
+  logging.info("Training set: %d images, per class %s", len(data.train_labels),
+               data.train_class_counts.tolist())
+  method = methods.create(config, data.num_classes, data.image_shape[-1],
+                          batch_sharding)
+
+  init = jax.jit(method.init, static_argnums=1, out_shardings=replicated)
+  state = init(jax.random.PRNGKey(config.seed), data.image_shape)
+  ckpt = checkpointing.Checkpointer(
+      os.path.join(workdir, "checkpoints"), config.max_checkpoints_to_keep)
+  state = ckpt.restore_or(state)
+  start_step = int(jax.device_get(state.step))
+  if start_step:
+    logging.info("Resuming at step %d", start_step)
+
+  if is_chief:
+    files.atomic_write_bytes(os.path.join(workdir, "config.json"),
+                             config.to_json_best_effort(indent=2).encode())
+  writer = metric_writers.create_default_writer(workdir,
+                                                just_logging=not is_chief)
+  jsonl = files.JsonlWriter(os.path.join(workdir, "metrics.jsonl"),
+                            start_step) if is_chief else None
+
+  def log(step: int, scalars: Dict[str, float]) -> None:
+    writer.write_scalars(step, scalars)
+    if jsonl is not None:
+      jsonl.write({"step": step, **scalars})
+
+  train_step = jax.jit(method.train_step,
+                       in_shardings=(replicated, batch_sharding),
+                       out_shardings=(replicated, replicated),
+                       donate_argnums=0)
+  count_fn = jax.jit(
+      lambda s, b: accuracy.correct_counts(
+          method.classifier_logits(s, b["image"]), b["label"], b["mask"],
+          data.num_classes),
+      in_shardings=(replicated, batch_sharding), out_shardings=replicated)
+
+  def evaluate(step: int) -> Dict[str, Any]:
+    result = accuracy.evaluate(
+        count_fn, state,
+        data.eval_iterator(config.eval_batch_size, batch_sharding),
+        data.num_classes)
+    log(step, {"test_accuracy": result["accuracy"],
+               "test_balanced_accuracy": result["balanced_accuracy"]})
+    grid = _sample_grid(method, state, config, data.num_classes)
+    if grid is not None and is_chief:
+      writer.write_images(step, {"samples": grid[None]})
+      image_grid.save_png(
+          os.path.join(workdir, "samples", f"step_{step:07d}.png"), grid)
+    logging.info("step %d: test accuracy %.4f (balanced %.4f)", step,
+                 result["accuracy"], result["balanced_accuracy"])
+    return result
+
+  num_steps = config.num_train_steps
+  report = periodic_actions.ReportProgress(num_train_steps=num_steps,
+                                           writer=writer, every_secs=30)
+  batches = data.train_iterator(config.batch_size, config.seed, start_step,
+                                batch_sharding)
+  history = []
+  result = None
+  t_start, t_last, step_last = time.time(), time.time(), start_step
+  for step in range(start_step + 1, num_steps + 1):
+    with jax.profiler.StepTraceAnnotation("train", step_num=step):
+      state, metrics = train_step(state, next(batches))
+    history.append(metrics)
+    report(step)
+    if step % config.log_every_steps == 0 or step == num_steps:
+      scalars = _mean_metrics(history)
+      history = []
+      now = time.time()
+      rate = (step - step_last) / max(now - t_last, 1e-9)
+      t_last, step_last = now, step
+      eta = (num_steps - step) / max(rate, 1e-9)
+      non_finite = [k for k, v in scalars.items() if not np.isfinite(v)]
+      log(step, scalars)  # steps/s goes to TensorBoard via `report`
+      logging.info("step %d/%d  %.2f steps/s  ETA %s  %s", step, num_steps,
+                   rate, time.strftime("%H:%M:%S", time.gmtime(eta)),
+                   "  ".join(f"{k}={v:.4g}" for k, v in sorted(scalars.items())))
+      if non_finite:
+        raise FloatingPointError(
+            f"non-finite {non_finite} in steps {step - config.log_every_steps + 1}"
+            f"-{step}; lower the learning rates or resume from the last "
+            "checkpoint")
+    if step % config.eval_every_steps == 0 or step == num_steps:
+      with report.timed("eval"):
+        result = evaluate(step)
+    if step % config.checkpoint_every_steps == 0 or step == num_steps:
+      with report.timed("checkpoint"):
+        ckpt.save(step, state)
+  if result is None:  # nothing left to train: evaluate the restored state
+    result = evaluate(num_steps)
+  ckpt.close()
+  writer.flush()
+
+  results = {
+      "method": config.method,
+      "dataset": config.data.name,
+      "imbalance_factor": config.data.imbalance_factor,
+      "seed": config.seed,
+      "steps": num_steps,
+      "batch_size": config.batch_size,
+      "train_class_counts": data.train_class_counts.tolist(),
+      "wall_time_sec_this_process": time.time() - t_start,
+      "resumed_from_step": start_step,
+      "devices": jax.device_count(),
+      "test_accuracy": result["accuracy"],
+      "test_balanced_accuracy": result["balanced_accuracy"],
+      "test_per_class_accuracy": result["per_class_accuracy"],
+      "evaluated_classifier": "final step (no test-set model selection)",
+      "config": config.to_dict(),
+  }
+  if is_chief:
+    files.atomic_write_json(os.path.join(workdir, "results.json"), results)
+  return results

@@ -1,0 +1,62 @@
+"""Config checks run before any work starts (one line per problem)."""
+
+import ml_collections
+
+from wcgen import methods
+from wcgen import models
+from wcgen.data import sources
+from wcgen.errors import ConfigError
+
+
+def _positive_int(config, name: str) -> None:
+  value = config[name]
+  if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+
+
+def validate_config(config: ml_collections.ConfigDict,
+                    device_count: int) -> None:
+  """Raises ConfigError naming the first bad field and what to do."""
+  if config.method not in methods.METHODS:
+    raise ConfigError(f"unknown method {config.method!r}; choose one of "
+                      f"{list(methods.METHODS)} with --config.method")
+  if config.data.name not in sources.DATASETS:
+    raise ConfigError(f"unknown dataset {config.data.name!r}; choose one of "
+                      f"{sorted(sources.DATASETS)} with --config.data.name")
+  for name in ("batch_size", "num_train_steps", "log_every_steps",
+               "eval_every_steps", "checkpoint_every_steps", "eval_batch_size",
+               "n_critic", "latent_dim", "samples_per_class"):
+    _positive_int(config, name)
+  if not config.eps > 0:
+    raise ConfigError(f"eps must be > 0 (lambda = 1/eps), got {config.eps}; "
+                      "the paper's best is 0.3")
+  if not config.data.imbalance_factor >= 1:
+    raise ConfigError("data.imbalance_factor must be >= 1 (1 = balanced), "
+                      f"got {config.data.imbalance_factor}")
+  if config.divergence not in ("wasserstein", "js"):
+    raise ConfigError(f"unknown divergence {config.divergence!r}; choose "
+                      "'wasserstein' or 'js'")
+  if config.label_sampling not in ("balanced", "data"):
+    raise ConfigError(f"unknown label_sampling {config.label_sampling!r}; "
+                      "choose 'balanced' or 'data'")
+  if config.fake_weight < 0 or config.real_weight < 0 or not (
+      config.fake_weight or config.real_weight):
+    raise ConfigError("fake_weight and real_weight must be >= 0 and not "
+                      "both 0")
+  if config.gp_weight < 0:
+    raise ConfigError(f"gp_weight must be >= 0, got {config.gp_weight}")
+  for kind, name, known in (("generator", config.generator, models.GENERATORS),
+                            ("critic", config.critic, models.CRITICS),
+                            ("classifier", config.classifier,
+                             models.CLASSIFIERS)):
+    if name not in known:
+      raise ConfigError(f"unknown {kind} {name!r}; choose one of "
+                        f"{list(known)}")
+  for name in ("batch_size", "eval_batch_size"):
+    if config[name] % device_count:
+      raise ConfigError(f"{name}={config[name]} is not divisible by the "
+                        f"{device_count} devices; use a multiple of "
+                        f"{device_count}")
+  if config.data.image_size != 32:
+    raise ConfigError(f"data.image_size must be 32 (the paper's size, and "
+                      f"what the generators draw), got {config.data.image_size}")
