@@ -58,6 +58,9 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # tested on, and an early G's samples carry little class signal.
   config.fake_weight = 1.0
   config.real_weight = 1.0
+  # Ours: steps of plain conditional WGAN-GP (G without the CE term, C on
+  # real data only) before the game starts. 0 = the paper's game throughout.
+  config.warmup_steps = 0
 
   # -------------------------------------------------------------- models --
   config.generator = "dcgan"

@@ -115,3 +115,15 @@ def test_same_key_same_result_and_js_variant_runs():
         game.init(jax.random.PRNGKey(0), (32, 32, 1)), _batch())
     jax.tree.map(np.testing.assert_array_equal, a, b)
     assert ("gp" in ma) == (divergence == "wasserstein")
+
+
+def test_warmup_drops_the_game_terms_then_restores_them():
+  game = _game(warmup_steps=1)
+  state = game.init(jax.random.PRNGKey(0), (32, 32, 1))
+  step = jax.jit(game.train_step)
+  state, warm = step(state, _batch())  # step 0: warm-up
+  _, on = step(state, _batch())        # step 1: the game
+  np.testing.assert_allclose(warm["g_loss"], -game.lam * warm["g_adversary"],
+                             rtol=1e-5)
+  np.testing.assert_allclose(
+      on["g_loss"], -(game.lam * on["g_adversary"] + on["g_ce"]), rtol=1e-5)

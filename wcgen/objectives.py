@@ -71,7 +71,8 @@ def js_discriminator_loss(d_real: Array, d_fake: Array) -> Array:
 
 
 def worst_case_generator_loss(adversary_term: Array, c_logits_fake: Array,
-                              labels: Array, lam: float) -> Array:
+                              labels: Array, lam: float,
+                              ce_weight: float | Array = 1.0) -> Array:
   """Negated generator objective of Eq. 10: -(lam * adversary + CE(C(G), y)).
 
   Args:
@@ -82,21 +83,23 @@ def worst_case_generator_loss(adversary_term: Array, c_logits_fake: Array,
     labels: the labels the images were generated for [B].
     lam: lambda = 1 / epsilon, the Lagrange multiplier of the Wasserstein
       ball; large lam keeps Q close to the data, small lam lets it roam.
+    ce_weight: weight of the classifier term (1 in Eq. 10; 0 turns G into
+      a plain conditional GAN generator, e.g. during a warm-up).
   """
   return -(lam * jnp.mean(adversary_term) +
-           cross_entropy(c_logits_fake, labels))
+           ce_weight * cross_entropy(c_logits_fake, labels))
 
 
-def classifier_loss(logits_fake: Array, labels_fake: Array, logits_real: Array,
-                    labels_real: Array, fake_weight: float,
-                    real_weight: float) -> Array:
+def classifier_loss(logits_fake: Array, labels_fake: Array,
+                    logits_real: Array | None, labels_real: Array | None,
+                    fake_weight: float | Array,
+                    real_weight: float | Array) -> Array:
   """fake_weight * CE on Q + real_weight * CE on the real batch.
 
-  Eq. 10 has only the generated term (fake_weight=1, real_weight=0).
+  Eq. 10 has only the generated term (fake_weight=1, real_weight=0; then
+  logits_real may be None). Weights may be traced scalars.
   """
-  loss = jnp.zeros((), logits_fake.dtype)
-  if fake_weight:
-    loss += fake_weight * cross_entropy(logits_fake, labels_fake)
-  if real_weight:
+  loss = fake_weight * cross_entropy(logits_fake, labels_fake)
+  if logits_real is not None:
     loss += real_weight * cross_entropy(logits_real, labels_real)
   return loss

@@ -57,6 +57,7 @@ def create(config: ml_collections.ConfigDict, num_classes: int,
         fake_weight=config.fake_weight,
         real_weight=config.real_weight,
         label_sampling=config.label_sampling,
+        warmup_steps=config.warmup_steps,
         batch_sharding=batch_sharding)
   raise ConfigError(f"unknown method {config.method!r}; choose one of "
                     f"{list(METHODS)}")

@@ -70,6 +70,9 @@ class WorstCaseGame:
   fake_weight: float = 1.0
   real_weight: float = 1.0
   label_sampling: str = "balanced"  # or "data": G uses the batch's labels
+  # Steps during which G plays a plain conditional GAN (no CE term) and C
+  # sees only real data: the game starts once G draws class-like images.
+  warmup_steps: int = 0
   # Sharding of batch-major arrays drawn inside the step (z, labels). With
   # sharded inputs and no constraint, XLA may compute them on every device.
   batch_sharding: Optional[jax.sharding.Sharding] = None
@@ -151,6 +154,10 @@ class WorstCaseGame:
     loss = w_loss + self.gp_weight * gp
     return loss, {"d_loss": loss, "gp": gp, "w_distance": -w_loss}
 
+  def _game_on(self, state: GameState) -> jax.Array:
+    """1.0 once the warm-up is over, else 0.0 (traced: no recompilation)."""
+    return (state.step >= self.warmup_steps).astype(jnp.float32)
+
   def _generator_loss(self, g_params, state: GameState, key, labels):
     fake, g_stats = self._generate(state.generator, key, labels, g_params)
     d_fake = self.critic.apply(state.critic.variables, fake, labels)
@@ -158,7 +165,7 @@ class WorstCaseGame:
                  jax.nn.log_sigmoid(d_fake))
     c_logits = self.classifier_logits(state, fake)
     loss = objectives.worst_case_generator_loss(adversary, c_logits, labels,
-                                                self.lam)
+                                                self.lam, self._game_on(state))
     aux = {"g_loss": loss, "g_ce": objectives.cross_entropy(c_logits, labels),
            "g_adversary": jnp.mean(adversary)}
     return loss, (aux, fake, g_stats)
@@ -170,10 +177,11 @@ class WorstCaseGame:
     logits, c_stats = apply_with_stats(self.classifier, variables, images,
                                        train=True, rngs={"dropout": key})
     n = fake.shape[0]
-    logits_fake, logits_real = logits[:n], logits[n:]
-    loss = objectives.classifier_loss(logits_fake, fake_labels, logits_real,
-                                      real_labels, self.fake_weight,
-                                      self.real_weight)
+    logits_fake = logits[:n]
+    logits_real = logits[n:] if self.real_weight else None
+    loss = objectives.classifier_loss(
+        logits_fake, fake_labels, logits_real, real_labels,
+        self.fake_weight * self._game_on(state), self.real_weight)
     aux = {"c_loss": loss, "c_acc_fake": accuracy(logits_fake, fake_labels)}
     if self.real_weight:
       aux["c_acc_real"] = accuracy(logits_real, real_labels)

@@ -43,6 +43,9 @@ def validate_config(config: ml_collections.ConfigDict,
       config.fake_weight or config.real_weight):
     raise ConfigError("fake_weight and real_weight must be >= 0 and not "
                       "both 0")
+  if not isinstance(config.warmup_steps, int) or config.warmup_steps < 0:
+    raise ConfigError(f"warmup_steps must be an integer >= 0, got "
+                      f"{config.warmup_steps!r}")
   if config.gp_weight < 0:
     raise ConfigError(f"gp_weight must be >= 0, got {config.gp_weight}")
   for kind, name, known in (("generator", config.generator, models.GENERATORS),
