@@ -62,6 +62,21 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # real data only) before the game starts. 0 = the paper's game throughout.
   config.warmup_steps = 0
 
+  # ---------------------------------------------- classifier loss (real) --
+  # Loss of C on real images, for every method: "ce" (the paper's),
+  # "class_balanced", "logit_adjusted", "balanced_softmax" or "ldam"; with
+  # method=worst_case a non-CE loss combines the game with re-balancing.
+  config.classifier_loss = "ce"
+  config.cb_beta = 0.9999  # Cui et al.'s best on CIFAR-LT
+  config.cb_kind = "softmax"  # or "sigmoid", "focal"
+  config.focal_gamma = 1.0
+  config.la_tau = 1.0  # Menon et al.'s default
+  config.ldam_max_margin = 0.5  # Cao et al.'s C
+  config.ldam_scale = 30.0
+  config.drw_start_step = -1  # LDAM-DRW: re-weighting from this step; -1 off
+  # Post-hoc logit adjustment at evaluation: logits - tau log pi (0 = off).
+  config.posthoc_tau = 0.0
+
   # -------------------------------------------------------------- models --
   config.generator = "dcgan"
   config.critic = "projection"

@@ -64,7 +64,7 @@ def main(argv):
         f"measured f32 matmul peak {peak / 1e9:.0f} GFLOP/s")
   rows = []
   for batch_size in map(int, FLAGS.batch_sizes):
-    method = methods.create(config, spec.num_classes, image_shape[-1],
+    method = methods.create(config, [1] * spec.num_classes, image_shape[-1],
                             data_sharding)
     state = jax.jit(method.init, static_argnums=1, out_shardings=replicated)(
         jax.random.PRNGKey(0), image_shape)

@@ -62,9 +62,13 @@ def main(argv):
   for method in FLAGS.methods:
     config = FLAGS.config.copy_and_resolve_references()
     config.method = method
-    results.append(common.run_or_exit(
-        wcgen.train_and_evaluate, config, os.path.join(FLAGS.workdir,
-                                                       method)))
+    result = common.run_or_exit(wcgen.train_and_evaluate, config,
+                                os.path.join(FLAGS.workdir, method))
+    if "preempted_at_step" in result:
+      print(f"{method} preempted at step {result['preempted_at_step']}; run "
+            "the same command to resume")
+      return
+    results.append(result)
   table = comparison_table(results)
   files.atomic_write_bytes(os.path.join(FLAGS.workdir, "comparison.md"),
                            table.encode())

@@ -23,6 +23,8 @@ config_flags.DEFINE_config_file("config", None, "Training config file.",
                                 lock_config=True)
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics, "
                     "samples and results.")
+flags.DEFINE_bool("allow_config_change", False, "Continue a run in --workdir "
+                  "even if its config.json differs from --config.")
 flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize().")
 flags.DEFINE_string("coordinator_address", None, "host:port of process 0.")
 flags.DEFINE_integer("num_processes", None, "Number of processes.")
@@ -43,7 +45,11 @@ def main(argv):
   logging.info("JAX process %d/%d, local devices %s", jax.process_index(),
                jax.process_count(), jax.local_devices())
   results = common.run_or_exit(wcgen.train_and_evaluate, FLAGS.config,
-                              FLAGS.workdir)
+                              FLAGS.workdir, FLAGS.allow_config_change)
+  if "preempted_at_step" in results:
+    print(f"preempted at step {results['preempted_at_step']}; checkpoint "
+          f"saved in {FLAGS.workdir}; run the same command to resume")
+    return
   print(f"{results['method']}: test accuracy {results['test_accuracy']:.4f} "
         f"(balanced {results['test_balanced_accuracy']:.4f}) after "
         f"{results['steps']} steps; results in {FLAGS.workdir}/results.json")

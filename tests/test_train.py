@@ -31,7 +31,7 @@ def finished_run(tmp_path_factory, tiny_data):
 
 def _restore(config, workdir, step):
   """The checkpoint of `step`, restored into a differently seeded state."""
-  method = methods.create(config, 10, 1)
+  method = methods.create(config, [1] * 10, 1)
   target = method.init(jax.random.PRNGKey(1234), (32, 32, 1))
   ckpt = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"))
   assert ckpt.latest_step == step

@@ -127,3 +127,42 @@ def test_warmup_drops_the_game_terms_then_restores_them():
                              rtol=1e-5)
   np.testing.assert_allclose(
       on["g_loss"], -(game.lam * on["g_adversary"] + on["g_ce"]), rtol=1e-5)
+
+
+def test_real_loss_fn_replaces_only_the_real_term():
+  from wcgen import classification_losses as cl  # pylint: disable=g-import-not-at-top
+  from wcgen import objectives  # pylint: disable=g-import-not-at-top
+  counts = np.array([40, 20, 10, 5])
+  la = lambda z, y, step: cl.logit_adjusted_loss(z, y, counts, 1.0)
+  plain, adjusted = _game(), _game(real_loss_fn=la)
+  state = plain.init(jax.random.PRNGKey(0), (32, 32, 1))
+  batch = _batch()
+  fake = jnp.zeros_like(batch["image"])
+  args = (state.classifier.params, state, fake, batch["label"],
+          batch["image"], batch["label"], jax.random.PRNGKey(1))
+  l_plain = plain._classifier_loss(*args)[0]  # pylint: disable=protected-access
+  l_adj = adjusted._classifier_loss(*args)[0]  # pylint: disable=protected-access
+  # The real batch's logits, from its own pass (train-mode BatchNorm).
+  real_logits, _ = plain.classifier.apply(
+      state.classifier.variables, batch["image"], train=True,
+      mutable=["batch_stats"])
+  expected = plain.real_weight * (
+      cl.logit_adjusted_loss(real_logits, batch["label"], counts, 1.0) -
+      objectives.cross_entropy(real_logits, batch["label"]))
+  np.testing.assert_allclose(l_adj - l_plain, expected, rtol=1e-4, atol=1e-6)
+  assert abs(float(expected)) > 1e-3
+
+
+def test_classifier_running_stats_come_from_real_images_only():
+  game = _game()
+  state = game.init(jax.random.PRNGKey(0), (32, 32, 1))
+  batch = _batch()
+  fake = jnp.full_like(batch["image"], 5.0)  # wildly off-distribution
+  args = (state.classifier.params, state, fake, batch["label"],
+          batch["image"], batch["label"], jax.random.PRNGKey(1))
+  _, (_, stats) = game._classifier_loss(*args)  # pylint: disable=protected-access
+  _, real_only = game.classifier.apply(state.classifier.variables,
+                                       batch["image"], train=True,
+                                       mutable=["batch_stats"])
+  jax.tree.map(np.testing.assert_array_equal, stats,
+               real_only["batch_stats"])

@@ -9,10 +9,10 @@ from wcgen.methods.worst_case import GameState, WorstCaseGame
 from wcgen.methods.erm import ERM
 
 
-def train_and_evaluate(config, workdir):
+def train_and_evaluate(config, workdir, allow_config_change=False):
   """See `wcgen.train.trainer.train_and_evaluate`."""
   from wcgen.train import trainer  # pylint: disable=g-import-not-at-top
-  return trainer.train_and_evaluate(config, workdir)
+  return trainer.train_and_evaluate(config, workdir, allow_config_change)
 
 
 __all__ = ["objectives", "GameState", "WorstCaseGame", "ERM",

@@ -15,3 +15,7 @@ class ConfigError(WcgenError, ValueError):
 
 class DataError(WcgenError, OSError):
   """A data file is missing, truncated or in the wrong format."""
+
+
+class DivergedError(WcgenError, FloatingPointError):
+  """Training produced non-finite losses; the last checkpoint is intact."""

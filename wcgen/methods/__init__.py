@@ -6,12 +6,14 @@
 * `sample(state, key, labels) -> images | None` (for sample grids).
 """
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import jax
 import ml_collections
+import numpy as np
 import optax
 
+from wcgen import classification_losses
 from wcgen import models
 from wcgen.errors import ConfigError
 from wcgen.methods.erm import ERM
@@ -30,14 +32,20 @@ def classifier_optimizer(config: ml_collections.ConfigDict
                      weight_decay=opt.c_weight_decay)
 
 
-def create(config: ml_collections.ConfigDict, num_classes: int,
+def create(config: ml_collections.ConfigDict, class_counts: Sequence[int],
            channels: int,
            batch_sharding: Optional[jax.sharding.Sharding] = None):
-  """The method named by `config.method`, with its models and optimisers."""
+  """The method named by `config.method`, with its models and optimisers.
+
+  class_counts: training images per class, for the re-balancing losses.
+  """
+  num_classes = len(class_counts)
   classifier = models.create_classifier(config, num_classes)
   c_tx = classifier_optimizer(config)
+  loss_fn = (None if config.classifier_loss == "ce" else
+             classification_losses.make_loss(config, np.asarray(class_counts)))
   if config.method == "erm":
-    return ERM(classifier, c_tx, num_classes)
+    return ERM(classifier, c_tx, num_classes, loss_fn)
   if config.method == "worst_case":
     opt = config.optim
     gan_tx = lambda lr: optax.adam(lr, b1=opt.gan_b1, b2=opt.gan_b2)
@@ -58,6 +66,7 @@ def create(config: ml_collections.ConfigDict, num_classes: int,
         real_weight=config.real_weight,
         label_sampling=config.label_sampling,
         warmup_steps=config.warmup_steps,
+        real_loss_fn=loss_fn,
         batch_sharding=batch_sharding)
   raise ConfigError(f"unknown method {config.method!r}; choose one of "
                     f"{list(METHODS)}")

@@ -5,7 +5,7 @@ game, so that the two are compared on equal terms.
 """
 
 import dataclasses
-from typing import Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import flax
 import flax.linen as nn
@@ -28,10 +28,17 @@ class ClassifierState:
 
 @dataclasses.dataclass(frozen=True)
 class ERM:
-  """Cross-entropy on the real (bad) training batches."""
+  """A classifier loss on the real (bad) training batches.
+
+  `loss_fn(logits, labels, step)` defaults to cross-entropy; the re-weighted
+  and logit-adjusted losses of `wcgen.classification_losses` make this the
+  class-balanced, logit-adjustment, balanced-softmax or LDAM(-DRW) baseline.
+  """
   classifier: nn.Module
   classifier_tx: optax.GradientTransformation
   num_classes: int
+  loss_fn: Optional[Callable[[jax.Array, jax.Array, jax.Array],
+                             jax.Array]] = None
 
   def init(self, rng: jax.Array, image_shape) -> ClassifierState:
     k_c, k_drop, k_state = jax.random.split(rng, 3)
@@ -59,7 +66,10 @@ class ERM:
       logits, stats = apply_with_stats(self.classifier, variables,
                                        batch["image"], train=True,
                                        rngs={"dropout": key})
-      loss = objectives.cross_entropy(logits, batch["label"])
+      if self.loss_fn is None:
+        loss = objectives.cross_entropy(logits, batch["label"])
+      else:
+        loss = self.loss_fn(logits, batch["label"], state.step)
       return loss, (stats, {"c_loss": loss,
                             "c_acc_real": accuracy(logits, batch["label"])})
 

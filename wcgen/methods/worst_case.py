@@ -22,12 +22,13 @@ program), then one generator update, then one classifier update:
   as common ones. C is applied in inference mode: G attacks the classifier
   as it would be deployed.
 * classifier: minimises fake_weight * CE on those generated images (held
-  fixed) + real_weight * CE on the real batch, in one forward pass so
-  BatchNorm sees both.
+  fixed) + real_weight * CE on the real batch. The two batches go through
+  C in separate passes, so BatchNorm's running statistics (used at test
+  time) come from real images only.
 """
 
 import dataclasses
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import flax.linen as nn
 import flax
@@ -73,6 +74,11 @@ class WorstCaseGame:
   # Steps during which G plays a plain conditional GAN (no CE term) and C
   # sees only real data: the game starts once G draws class-like images.
   warmup_steps: int = 0
+  # Loss of C on the real batch, fn(logits, labels, step); None = CE. A
+  # re-weighted or logit-adjusted loss here combines the worst case with
+  # re-balancing. Generated images are class-balanced and keep plain CE.
+  real_loss_fn: Optional[Callable[[jax.Array, jax.Array, jax.Array],
+                                  jax.Array]] = None
   # Sharding of batch-major arrays drawn inside the step (z, labels). With
   # sharded inputs and no constraint, XLA may compute them on every device.
   batch_sharding: Optional[jax.sharding.Sharding] = None
@@ -172,19 +178,33 @@ class WorstCaseGame:
 
   def _classifier_loss(self, c_params, state: GameState, fake, fake_labels,
                        real, real_labels, key):
-    images = jnp.concatenate([fake, real]) if self.real_weight else fake
     variables = dict(state.classifier.variables, params=c_params)
-    logits, c_stats = apply_with_stats(self.classifier, variables, images,
-                                       train=True, rngs={"dropout": key})
-    n = fake.shape[0]
-    logits_fake = logits[:n]
-    logits_real = logits[n:] if self.real_weight else None
-    loss = objectives.classifier_loss(
-        logits_fake, fake_labels, logits_real, real_labels,
-        self.fake_weight * self._game_on(state), self.real_weight)
-    aux = {"c_loss": loss, "c_acc_fake": accuracy(logits_fake, fake_labels)}
-    if self.real_weight:
-      aux["c_acc_real"] = accuracy(logits_real, real_labels)
+    k_fake, k_real = jax.random.split(key)
+    logits_fake, c_stats = apply_with_stats(self.classifier, variables, fake,
+                                            train=True,
+                                            rngs={"dropout": k_fake})
+    fake_weight = self.fake_weight * self._game_on(state)
+    aux = {"c_acc_fake": accuracy(logits_fake, fake_labels)}
+    if not self.real_weight:
+      loss = objectives.classifier_loss(logits_fake, fake_labels, None, None,
+                                        fake_weight, 0.0)
+      return loss, (dict(aux, c_loss=loss), c_stats)
+    # A separate pass for the real batch: BatchNorm normalises each batch by
+    # its own statistics, and the running statistics that evaluation uses
+    # come from real images only (generated ones would skew them).
+    logits_real, c_stats = apply_with_stats(self.classifier, variables, real,
+                                            train=True,
+                                            rngs={"dropout": k_real})
+    if self.real_loss_fn is None:
+      loss = objectives.classifier_loss(logits_fake, fake_labels, logits_real,
+                                        real_labels, fake_weight,
+                                        self.real_weight)
+    else:
+      loss = (objectives.classifier_loss(logits_fake, fake_labels, None, None,
+                                         fake_weight, 0.0) +
+              self.real_weight * self.real_loss_fn(logits_real, real_labels,
+                                                   state.step))
+    aux.update(c_loss=loss, c_acc_real=accuracy(logits_real, real_labels))
     return loss, (aux, c_stats)
 
   # ----------------------------------------------------------------- step --

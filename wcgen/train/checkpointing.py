@@ -12,6 +12,8 @@ from absl import logging
 import jax
 import orbax.checkpoint as ocp
 
+from wcgen.errors import DataError
+
 PyTree = Any
 
 
@@ -32,15 +34,53 @@ class Checkpointer:
     self._manager.save(step, args=ocp.args.StandardSave(state))
 
   def restore_or(self, state: PyTree) -> PyTree:
-    """The latest saved state (with `state`'s shardings), else `state`."""
-    step = self._manager.latest_step()
-    if step is None:
+    """The latest good saved state (with `state`'s shardings), else `state`.
+
+    A finished checkpoint that fails to restore (corrupt or truncated
+    files) is skipped with a warning naming its step, and the previous one
+    is tried; it is never deleted. If checkpoints exist but none restores,
+    this raises DataError rather than silently starting from scratch.
+    """
+    steps = sorted(self._manager.all_steps(), reverse=True)
+    if not steps:
       return state
-    logging.info("Restoring checkpoint of step %d from %s", step,
-                 self._manager.directory)
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
-    return self._manager.restore(step,
-                                 args=ocp.args.StandardRestore(abstract))
+    for step in steps:
+      try:
+        restored = self._manager.restore(
+            step, args=ocp.args.StandardRestore(abstract))
+      except Exception as e:  # pylint: disable=broad-except
+        kept = self._set_aside(step)
+        logging.warning("Checkpoint of step %d is unreadable (%s: %s); moved "
+                        "to %s (not deleted); trying an earlier one.", step,
+                        type(e).__name__,
+                        str(e).splitlines()[0][:200] if str(e) else "", kept)
+        continue
+      logging.info("Restored checkpoint of step %d from %s", step,
+                   self._manager.directory)
+      return restored
+    raise DataError(f"no checkpoint in {self._manager.directory} can be "
+                    f"restored (steps {steps}); move that directory away to "
+                    "start afresh")
+
+  def _set_aside(self, step: int) -> str:
+    """Moves a bad step out of the manager's directory, so that training
+    can save that step again, and returns where it went."""
+    directory = os.fspath(self._manager.directory)
+    aside = os.path.join(os.path.dirname(directory), "checkpoints_unreadable")
+    os.makedirs(aside, exist_ok=True)
+    target = os.path.join(aside, str(step))
+    suffix = 0
+    while os.path.exists(target):
+      suffix += 1
+      target = os.path.join(aside, f"{step}.{suffix}")
+    os.rename(os.path.join(directory, str(step)), target)
+    self._manager.reload()
+    return target
+
+  def reached_preemption(self, step: int) -> bool:
+    """Multi-host: whether every host agreed to stop at `step` (orbax)."""
+    return self._manager.reached_preemption(step)
 
   def close(self) -> None:
     self._manager.wait_until_finished()

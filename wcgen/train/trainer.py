@@ -12,8 +12,11 @@ method's state and its jitted step, resumes from the latest checkpoint in
   workdir/results.json           final accuracies, written last
 """
 
-import functools
+import contextlib
+import json
 import os
+import signal
+import threading
 import time
 from typing import Any, Dict
 
@@ -26,6 +29,7 @@ from jax.sharding import NamedSharding, PartitionSpec as P
 import ml_collections
 import numpy as np
 
+from wcgen import classification_losses
 from wcgen import methods
 from wcgen.data import input_pipeline
 from wcgen.eval import accuracy
@@ -33,6 +37,56 @@ from wcgen.eval import image_grid
 from wcgen.train import checkpointing
 from wcgen.train import files
 from wcgen.train import validation
+from wcgen.errors import ConfigError, DivergedError
+
+
+def _flatten(tree, prefix=""):
+  if isinstance(tree, dict):
+    out = {}
+    for k, v in tree.items():
+      out.update(_flatten(v, f"{prefix}{k}."))
+    return out
+  return {prefix[:-1]: tree}
+
+
+def check_same_config(config: ml_collections.ConfigDict, workdir: str) -> None:
+  """Refuses to continue a run in `workdir` that had a different config."""
+  path = os.path.join(workdir, "config.json")
+  if not os.path.exists(path):
+    return
+  with open(path) as f:
+    old = _flatten(json.load(f))
+  new = _flatten(json.loads(config.to_json_best_effort()))
+  differ = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+  if differ:
+    shown = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}"
+                      for k in differ[:6])
+    more = f" (+{len(differ) - 6} more)" if len(differ) > 6 else ""
+    raise ConfigError(f"{workdir} holds a run with another config ({shown}"
+                      f"{more}); use a new --workdir, or pass "
+                      "--allow_config_change to continue it anyway")
+
+
+class _SigtermFlag:
+  """Records SIGTERM (preemption) so the loop can save and stop cleanly."""
+
+  def __init__(self):
+    self.received = False
+    self._previous = None
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      self._previous = signal.signal(signal.SIGTERM, self._handle)
+    return self
+
+  def _handle(self, signum, frame):
+    del signum, frame
+    logging.warning("SIGTERM: saving a checkpoint and stopping.")
+    self.received = True
+
+  def __exit__(self, *exc):
+    if self._previous is not None:
+      signal.signal(signal.SIGTERM, self._previous)
 
 
 def make_mesh() -> jax.sharding.Mesh:
@@ -62,12 +116,26 @@ def _mean_metrics(history) -> Dict[str, float]:
   return {k: float(v) for k, v in stacked.items()}
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict,
-                       workdir: str) -> Dict[str, Any]:
-  """Trains `config.method` and evaluates it; returns the results dict."""
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
+                       allow_config_change: bool = False) -> Dict[str, Any]:
+  """Trains `config.method` and evaluates it; returns the results dict.
+
+  If the process receives SIGTERM, it saves a checkpoint at the current
+  step and returns {"preempted_at_step": step} without writing results;
+  the same call later resumes from there.
+  """
   validation.validate_config(config, jax.device_count())
+  if not allow_config_change:
+    check_same_config(config, workdir)
   is_chief = jax.process_index() == 0
-  os.makedirs(workdir, exist_ok=True)
+  try:
+    os.makedirs(workdir, exist_ok=True)
+  except OSError as e:
+    raise ConfigError(f"cannot create workdir {workdir} ({e.strerror}); "
+                      "choose a writable --workdir") from None
+  if not os.access(workdir, os.W_OK):
+    raise ConfigError(f"workdir {workdir} is not writable; choose a writable "
+                      "--workdir")
 
   mesh = make_mesh()
   replicated = NamedSharding(mesh, P())
@@ -76,8 +144,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   data = input_pipeline.create_datasets(config)
   logging.info("Training set: %d images, per class %s", len(data.train_labels),
                data.train_class_counts.tolist())
-  method = methods.create(config, data.num_classes, data.image_shape[-1],
-                          batch_sharding)
+  method = methods.create(config, data.train_class_counts,
+                          data.image_shape[-1], batch_sharding)
+  # Post-hoc logit adjustment (0 unless config.posthoc_tau is set).
+  offset = jnp.asarray(classification_losses.posthoc_offset(
+      config, data.train_class_counts))
 
   init = jax.jit(method.init, static_argnums=1, out_shardings=replicated)
   state = init(jax.random.PRNGKey(config.seed), data.image_shape)
@@ -107,7 +178,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
                        donate_argnums=0)
   count_fn = jax.jit(
       lambda s, b: accuracy.correct_counts(
-          method.classifier_logits(s, b["image"]), b["label"], b["mask"],
+          method.classifier_logits(s, b["image"]) - offset, b["label"],
+          b["mask"],
           data.num_classes),
       in_shardings=(replicated, batch_sharding), out_shardings=replicated)
 
@@ -135,34 +207,46 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   history = []
   result = None
   t_start, t_last, step_last = time.time(), time.time(), start_step
-  for step in range(start_step + 1, num_steps + 1):
-    with jax.profiler.StepTraceAnnotation("train", step_num=step):
-      state, metrics = train_step(state, next(batches))
-    history.append(metrics)
-    report(step)
-    if step % config.log_every_steps == 0 or step == num_steps:
-      scalars = _mean_metrics(history)
-      history = []
-      now = time.time()
-      rate = (step - step_last) / max(now - t_last, 1e-9)
-      t_last, step_last = now, step
-      eta = (num_steps - step) / max(rate, 1e-9)
-      non_finite = [k for k, v in scalars.items() if not np.isfinite(v)]
-      log(step, scalars)  # steps/s goes to TensorBoard via `report`
-      logging.info("step %d/%d  %.2f steps/s  ETA %s  %s", step, num_steps,
-                   rate, time.strftime("%H:%M:%S", time.gmtime(eta)),
-                   "  ".join(f"{k}={v:.4g}" for k, v in sorted(scalars.items())))
-      if non_finite:
-        raise FloatingPointError(
-            f"non-finite {non_finite} in steps {step - config.log_every_steps + 1}"
-            f"-{step}; lower the learning rates or resume from the last "
-            "checkpoint")
-    if step % config.eval_every_steps == 0 or step == num_steps:
-      with report.timed("eval"):
-        result = evaluate(step)
-    if step % config.checkpoint_every_steps == 0 or step == num_steps:
-      with report.timed("checkpoint"):
-        ckpt.save(step, state)
+  sigterm = _SigtermFlag()
+  with sigterm:
+    for step in range(start_step + 1, num_steps + 1):
+      with jax.profiler.StepTraceAnnotation("train", step_num=step):
+        state, metrics = train_step(state, next(batches))
+      history.append(metrics)
+      report(step)
+      if step % config.log_every_steps == 0 or step == num_steps:
+        scalars = _mean_metrics(history)
+        history = []
+        now = time.time()
+        rate = (step - step_last) / max(now - t_last, 1e-9)
+        t_last, step_last = now, step
+        eta = (num_steps - step) / max(rate, 1e-9)
+        non_finite = [k for k, v in scalars.items() if not np.isfinite(v)]
+        log(step, scalars)  # steps/s goes to TensorBoard via `report`
+        logging.info("step %d/%d  %.2f steps/s  ETA %s  %s", step, num_steps,
+                     rate, time.strftime("%H:%M:%S", time.gmtime(eta)),
+                     "  ".join(f"{k}={v:.4g}" for k, v in sorted(scalars.items())))
+        if non_finite:
+          raise DivergedError(
+              f"non-finite {non_finite} in steps {step - config.log_every_steps + 1}"
+              f"-{step}; lower the learning rates or resume from the last "
+              "checkpoint (it is intact)")
+      if step % config.eval_every_steps == 0 or step == num_steps:
+        with report.timed("eval"):
+          result = evaluate(step)
+      if step % config.checkpoint_every_steps == 0 or step == num_steps:
+        with report.timed("checkpoint"):
+          ckpt.save(step, state)
+      preempted = (sigterm.received if jax.process_count() == 1 else
+                   ckpt.reached_preemption(step))
+      if preempted and step < num_steps:
+        if step % config.checkpoint_every_steps:
+          ckpt.save(step, state)
+        ckpt.close()
+        writer.flush()
+        logging.warning("Preempted: checkpoint of step %d saved in %s; run "
+                        "the same command to resume.", step, workdir)
+        return {"preempted_at_step": step}
   if result is None:  # nothing left to train: evaluate the restored state
     result = evaluate(num_steps)
   ckpt.close()

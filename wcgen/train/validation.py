@@ -2,6 +2,7 @@
 
 import ml_collections
 
+from wcgen import classification_losses
 from wcgen import methods
 from wcgen import models
 from wcgen.data import sources
@@ -43,6 +44,14 @@ def validate_config(config: ml_collections.ConfigDict,
       config.fake_weight or config.real_weight):
     raise ConfigError("fake_weight and real_weight must be >= 0 and not "
                       "both 0")
+  if config.classifier_loss not in classification_losses.LOSSES:
+    raise ConfigError(f"unknown classifier_loss {config.classifier_loss!r}; "
+                      f"choose one of {list(classification_losses.LOSSES)}")
+  if config.cb_kind not in ("softmax", "sigmoid", "focal"):
+    raise ConfigError(f"unknown cb_kind {config.cb_kind!r}; choose "
+                      "'softmax', 'sigmoid' or 'focal'")
+  if not 0 <= config.cb_beta < 1:
+    raise ConfigError(f"cb_beta must be in [0, 1), got {config.cb_beta}")
   if not isinstance(config.warmup_steps, int) or config.warmup_steps < 0:
     raise ConfigError(f"warmup_steps must be an integer >= 0, got "
                       f"{config.warmup_steps!r}")
@@ -55,6 +64,11 @@ def validate_config(config: ml_collections.ConfigDict,
     if name not in known:
       raise ConfigError(f"unknown {kind} {name!r}; choose one of "
                         f"{list(known)}")
+  if config.checkpoint_every_steps % config.log_every_steps:
+    raise ConfigError(
+        f"checkpoint_every_steps={config.checkpoint_every_steps} must be a "
+        f"multiple of log_every_steps={config.log_every_steps}, so that a "
+        "resumed run logs the same rows as an uninterrupted one")
   for name in ("batch_size", "eval_batch_size"):
     if config[name] % device_count:
       raise ConfigError(f"{name}={config[name]} is not divisible by the "

@@ -1,0 +1,137 @@
+"""Faults: corrupt checkpoints, a changed config, SIGTERM."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+import pytest
+
+from wcgen import methods
+from wcgen.errors import ConfigError, DataError
+from wcgen.train import checkpointing
+from wcgen.train import files
+from wcgen.train import trainer
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _truncate_files_under(path):
+  for root, _, names in os.walk(path):
+    for name in names:
+      full = os.path.join(root, name)
+      with open(full, "r+b") as f:
+        f.truncate(max(os.path.getsize(full) // 3, 1))
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, tiny_data):
+  from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
+  config = fmnist_wgan.get_config("tiny")
+  config.method = "erm"  # the checkpoint logic is method-independent
+  config.data.data_dir, config.data.tfds_dir = tiny_data
+  workdir = str(tmp_path_factory.mktemp("rel") / "run")
+  trainer.train_and_evaluate(config, workdir)
+  return config, workdir
+
+
+def _target(config):
+  method = methods.create(config, [1] * 10, 1)
+  return method.init(jax.random.PRNGKey(99), (32, 32, 1))
+
+
+def test_corrupt_latest_checkpoint_falls_back_and_is_kept(run_dir, tmp_path,
+                                                          caplog):
+  config, workdir = run_dir
+  copy = str(tmp_path / "copy")
+  shutil.copytree(workdir, copy)
+  ckpt_dir = os.path.join(copy, "checkpoints")
+  _truncate_files_under(os.path.join(ckpt_dir, "4"))
+  ckpt = checkpointing.Checkpointer(ckpt_dir)
+  state = ckpt.restore_or(_target(config))
+  ckpt.close()
+  assert int(state.step) == 2
+  assert "step 4 is unreadable" in caplog.text
+  assert os.path.isdir(os.path.join(copy, "checkpoints_unreadable", "4"))
+  # The fallback state is the real step-2 state, not the target.
+  good = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"))
+  assert good.latest_step == 4
+
+
+def test_no_good_checkpoint_is_a_one_line_error(run_dir, tmp_path):
+  config, workdir = run_dir
+  copy = str(tmp_path / "copy")
+  shutil.copytree(workdir, copy)
+  ckpt_dir = os.path.join(copy, "checkpoints")
+  for step in ("2", "4"):
+    _truncate_files_under(os.path.join(ckpt_dir, step))
+  ckpt = checkpointing.Checkpointer(ckpt_dir)
+  with pytest.raises(DataError, match="no checkpoint in .* can be restored"):
+    ckpt.restore_or(_target(config))
+
+
+def test_orbax_tmp_directory_from_a_killed_save_is_ignored(run_dir, tmp_path):
+  config, workdir = run_dir
+  copy = str(tmp_path / "copy")
+  shutil.copytree(workdir, copy)
+  ckpt_dir = os.path.join(copy, "checkpoints")
+  shutil.copytree(os.path.join(ckpt_dir, "4"),
+                  os.path.join(ckpt_dir, "6.orbax-checkpoint-tmp"))
+  ckpt = checkpointing.Checkpointer(ckpt_dir)
+  assert int(ckpt.restore_or(_target(config)).step) == 4
+
+
+def test_changed_config_is_refused_with_the_fields(run_dir):
+  config, workdir = run_dir
+  changed = config.copy_and_resolve_references()
+  changed.eps = 0.5
+  changed.data.imbalance_factor = 10.0
+  with pytest.raises(ConfigError) as info:
+    trainer.check_same_config(changed, workdir)
+  message = str(info.value)
+  assert "eps: 0.3 -> 0.5" in message
+  assert "data.imbalance_factor: 2.0 -> 10.0" in message
+  assert "--allow_config_change" in message and "\n" not in message
+  trainer.check_same_config(config, workdir)  # same config: fine
+
+
+def test_sigterm_saves_and_the_next_start_resumes(tiny_data, tmp_path):
+  workdir = str(tmp_path / "run")
+  cmd = [sys.executable, os.path.join(REPO, "launch", "main.py"),
+         "--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py") +
+         ":tiny", f"--workdir={workdir}", "--cpu_devices=1",
+         f"--config.data.data_dir={tiny_data[0]}",
+         f"--config.data.tfds_dir={tiny_data[1]}", "--config.method=erm",
+         "--config.num_train_steps=100000", "--config.eval_every_steps=100000",
+         "--config.checkpoint_every_steps=100000"]
+  proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+  metrics = os.path.join(workdir, "metrics.jsonl")
+  deadline = time.time() + 240
+  while time.time() < deadline and not (
+      os.path.exists(metrics) and os.path.getsize(metrics)):
+    time.sleep(0.5)
+  proc.send_signal(signal.SIGTERM)
+  out, err = proc.communicate(timeout=240)
+  assert proc.returncode == 0, err[-2000:]
+  assert "preempted at step" in out
+  step = int(out.split("preempted at step ")[1].split(";")[0])
+  assert step >= 2
+  ckpt = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"))
+  assert ckpt.latest_step == step
+  ckpt.close()
+  assert not os.path.exists(os.path.join(workdir, "results.json"))
+  # The next start resumes at that step and finishes.
+  cmd[-3] = f"--config.num_train_steps={step + 2}"
+  done = subprocess.run(cmd + ["--allow_config_change"], capture_output=True,
+                        text=True, timeout=300)
+  assert done.returncode == 0, done.stderr[-2000:]
+  assert f"Resuming at step {step}" in done.stderr
+  train_rows = [r for r in files.read_jsonl(metrics) if "c_loss" in r]
+  assert train_rows[-1]["step"] == step + 2
+  assert np.isfinite(train_rows[-1]["c_loss"])
+  assert os.path.exists(os.path.join(workdir, "results.json"))
