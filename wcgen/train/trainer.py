@@ -99,11 +99,11 @@ def make_mesh() -> jax.sharding.Mesh:
                        axis_types=(jax.sharding.AxisType.Auto,))
 
 
-def _sample_grid(method, state, config, num_classes: int) -> np.ndarray:
+def _sample_grid(sample_fn, state, config, num_classes: int) -> np.ndarray:
   """A fixed-noise grid of generated images, or None for methods without G."""
   labels = jnp.repeat(jnp.arange(num_classes), config.samples_per_class)
   key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0x5A3)
-  images = jax.jit(method.sample)(state, key, labels)
+  images = sample_fn(state, key, labels)
   if images is None:
     return None
   return image_grid.make_grid(np.asarray(jax.device_get(images)),
@@ -183,6 +183,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
           data.num_classes),
       in_shardings=(replicated, batch_sharding), out_shardings=replicated)
 
+  sample_fn = jax.jit(method.sample)
+
   def evaluate(step: int) -> Dict[str, Any]:
     result = accuracy.evaluate(
         count_fn, state,
@@ -190,7 +192,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         data.num_classes)
     log(step, {"test_accuracy": result["accuracy"],
                "test_balanced_accuracy": result["balanced_accuracy"]})
-    grid = _sample_grid(method, state, config, data.num_classes)
+    grid = _sample_grid(sample_fn, state, config, data.num_classes)
     if grid is not None and is_chief:
       writer.write_images(step, {"samples": grid[None]})
       image_grid.save_png(
