@@ -59,3 +59,16 @@ def test_launcher_prints_one_line_and_exits_2(tmp_path):
   assert errors == ["error: eps must be > 0 (lambda = 1/eps), got 0.0; the "
                     "paper's best is 0.3"]
   assert not os.listdir(tmp_path)  # nothing written before the check
+
+
+def test_variant_configs_differ_only_where_they_say():
+  from configs import fmnist_js, mnist_wgan  # pylint: disable=g-import-not-at-top
+  base = fmnist_wgan.get_config().to_dict()
+  js = fmnist_js.get_config().to_dict()
+  mnist = mnist_wgan.get_config().to_dict()
+  assert {k for k in base if base[k] != js[k]} == {"divergence", "gp_weight"}
+  assert js["divergence"] == "js" and js["gp_weight"] == 0.0
+  assert {k for k in base if base[k] != mnist[k]} == {"data"}
+  assert mnist["data"]["name"] == "mnist"
+  for config in (fmnist_js.get_config("tiny"), mnist_wgan.get_config("tiny")):
+    validation.validate_config(config, device_count=2)

@@ -1,0 +1,22 @@
+r"""Long-tailed Fashion-MNIST, worst-case game with a JS discriminator (Eq. 14).
+
+Same as fmnist_wgan.py except the critic: a standard GAN discriminator
+(sigmoid cross-entropy), and G maximises lam * log sigmoid(D(G(z, y), y)) +
+CE (the non-saturating form of Eq. 14's discriminator term). No gradient
+penalty: it belongs to the Wasserstein critic.
+
+  python launch/main.py --config=configs/fmnist_js.py --workdir=/tmp/fm_js
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fmnist_wgan  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+
+def get_config(arg: str = ""):
+  config = fmnist_wgan.get_config(arg)
+  config.divergence = "js"
+  config.gp_weight = 0.0
+  return config

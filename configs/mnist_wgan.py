@@ -1,0 +1,20 @@
+r"""Long-tailed MNIST, worst-case game with a Wasserstein critic.
+
+Same settings as fmnist_wgan.py on MNIST (the paper's Table 1 MNIST columns:
+imbalance factors 100, 20, 1). Needs the four MNIST IDX .gz files in
+--config.data.data_dir/mnist or $WCGEN_DATA_DIR/mnist.
+
+  python launch/main.py --config=configs/mnist_wgan.py --workdir=/tmp/mnist
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fmnist_wgan  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+
+def get_config(arg: str = ""):
+  config = fmnist_wgan.get_config(arg)
+  config.data.name = "mnist"
+  return config
