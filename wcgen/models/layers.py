@@ -5,8 +5,10 @@ Pooling and upsampling are written as reshapes so that XLA:CPU lowers them
 reduce-window path.
 """
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def max_pool_2x2(x: jax.Array) -> jax.Array:
@@ -43,9 +45,6 @@ def upsample_nearest_2x(x: jax.Array) -> jax.Array:
 # against the flax layers.
 # --------------------------------------------------------------------------
 
-import flax.linen as nn  # noqa: E402
-import numpy as np  # noqa: E402
-
 # _CONV_TAPS[i, p, a] = 1 when tap a of a 4-tap stride-2 'SAME' convolution
 # reads phase p of block (output + i - 1).
 _CONV_TAPS = np.zeros((3, 2, 4), np.float32)
@@ -79,43 +78,43 @@ def _conv3x3(x, kernel):
       dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
 
-class Conv4x4Stride2(nn.Module):
+class _Stride2Kernel4x4(nn.Module):
+  """The parameters of a 4x4 stride-2 (transposed) convolution, as flax's."""
+  features: int
+  use_bias: bool = True
+  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+
+  def _kernel(self, cin: int) -> jax.Array:
+    return self.param("kernel", self.kernel_init, (4, 4, cin, self.features),
+                      jnp.float32)
+
+  def _add_bias(self, y: jax.Array) -> jax.Array:
+    if not self.use_bias:
+      return y
+    bias = self.param("bias", nn.initializers.zeros, (self.features,),
+                      jnp.float32)
+    return y + bias.astype(y.dtype)
+
+
+class Conv4x4Stride2(_Stride2Kernel4x4):
   """Drop-in for `nn.Conv(features, (4, 4), (2, 2), padding='SAME')`."""
-  features: int
-  use_bias: bool = True
-  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     cin = x.shape[-1]
-    kernel = self.param("kernel", self.kernel_init,
-                        (4, 4, cin, self.features), jnp.float32)
-    taps = jnp.asarray(_CONV_TAPS, kernel.dtype)
-    k3 = jnp.einsum("ipa,jqb,abco->ijpqco", taps, taps, kernel)
+    taps = jnp.asarray(_CONV_TAPS, jnp.float32)
+    k3 = jnp.einsum("ipa,jqb,abco->ijpqco", taps, taps, self._kernel(cin))
     k3 = k3.reshape(3, 3, 4 * cin, self.features)
-    y = _conv3x3(space_to_depth_2x(x), k3.astype(x.dtype))
-    if self.use_bias:
-      y += self.param("bias", nn.initializers.zeros, (self.features,),
-                      jnp.float32).astype(x.dtype)
-    return y
+    return self._add_bias(_conv3x3(space_to_depth_2x(x), k3.astype(x.dtype)))
 
 
-class ConvTranspose4x4Stride2(nn.Module):
+class ConvTranspose4x4Stride2(_Stride2Kernel4x4):
   """Drop-in for `nn.ConvTranspose(features, (4, 4), (2, 2), 'SAME')`."""
-  features: int
-  use_bias: bool = True
-  kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     cin = x.shape[-1]
-    kernel = self.param("kernel", self.kernel_init,
-                        (4, 4, cin, self.features), jnp.float32)
-    taps = jnp.asarray(_TCONV_TAPS, kernel.dtype)
-    k3 = jnp.einsum("ipa,jqb,abco->ijcpqo", taps, taps, kernel)
+    taps = jnp.asarray(_TCONV_TAPS, jnp.float32)
+    k3 = jnp.einsum("ipa,jqb,abco->ijcpqo", taps, taps, self._kernel(cin))
     k3 = k3.reshape(3, 3, cin, 4 * self.features)
-    y = depth_to_space_2x(_conv3x3(x, k3.astype(x.dtype)))
-    if self.use_bias:
-      y += self.param("bias", nn.initializers.zeros, (self.features,),
-                      jnp.float32).astype(x.dtype)
-    return y
+    return self._add_bias(depth_to_space_2x(_conv3x3(x, k3.astype(x.dtype))))
