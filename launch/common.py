@@ -8,9 +8,9 @@ from absl import logging
 
 flags.DEFINE_integer(
     "cpu_devices", 0,
-    "On CPU, split the host into this many XLA devices (0 = one per core). "
-    "XLA:CPU keeps both cores of a small machine busier when the batch is "
-    "sharded over several devices (0.94 s vs 1.24 s per step here).")
+    "On CPU, split the host into this many XLA devices (0 = one per core) "
+    "and shard each batch over them, as on a multi-GPU host; measured "
+    "speed-ups are in docs/BENCHMARKS.md.")
 
 
 class _QuietLibraries(logging.logging.Filter):

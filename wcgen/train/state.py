@@ -4,7 +4,7 @@ Nothing random is stored beyond a base key: the key of step t is
 `fold_in(rng, t)`, so a restored state continues the same random stream.
 """
 
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import flax
 import flax.linen as nn
@@ -61,7 +61,3 @@ def apply_with_stats(module: nn.Module, variables: Dict[str, PyTree], *args,
 
 def accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
   return jnp.mean(jnp.argmax(logits, -1) == labels)
-
-
-StepFn = Callable[[PyTree, Dict[str, jax.Array]], Tuple[PyTree, Dict[str,
-                                                                     jax.Array]]]

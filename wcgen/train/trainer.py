@@ -12,7 +12,6 @@ method's state and its jitted step, resumes from the latest checkpoint in
   workdir/results.json           final accuracies, written last
 """
 
-import contextlib
 import json
 import os
 import signal
@@ -33,11 +32,11 @@ from wcgen import classification_losses
 from wcgen import methods
 from wcgen.data import input_pipeline
 from wcgen.eval import accuracy
+from wcgen.errors import ConfigError, DivergedError
 from wcgen.eval import image_grid
 from wcgen.train import checkpointing
 from wcgen.train import files
 from wcgen.train import validation
-from wcgen.errors import ConfigError, DivergedError
 
 
 def _flatten(tree, prefix=""):
@@ -179,8 +178,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   count_fn = jax.jit(
       lambda s, b: accuracy.correct_counts(
           method.classifier_logits(s, b["image"]) - offset, b["label"],
-          b["mask"],
-          data.num_classes),
+          b["mask"], data.num_classes),
       in_shardings=(replicated, batch_sharding), out_shardings=replicated)
 
   sample_fn = jax.jit(method.sample)
