@@ -22,6 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from wcgen import objectives
+
 Array = jax.Array
 LossFn = Callable[[Array, Array, Array], Array]  # (logits, labels, step)
 
@@ -106,7 +108,7 @@ def make_loss(config, class_counts) -> LossFn:
   name = config.classifier_loss
   counts = np.asarray(class_counts)
   if name == "ce":
-    return lambda z, y, step: weighted_cross_entropy(z, y)
+    return objectives.step_cross_entropy
   if name == "class_balanced":
     return lambda z, y, step: class_balanced_loss(
         z, y, counts, config.cb_beta, config.cb_kind, config.focal_gamma)

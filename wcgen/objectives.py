@@ -22,6 +22,13 @@ def cross_entropy(logits: Array, labels: Array) -> Array:
       optax.softmax_cross_entropy_with_integer_labels(logits, labels))
 
 
+def step_cross_entropy(logits: Array, labels: Array, step: Array) -> Array:
+  """`cross_entropy` with the (unused) step argument of a classifier-loss
+  function `fn(logits, labels, step)`; the default of every method."""
+  del step
+  return cross_entropy(logits, labels)
+
+
 def gradient_penalty(critic_fn: Callable[[Array], Array], real: Array,
                      fake: Array, key: Array) -> Array:
   """WGAN-GP penalty E[(||grad_x D(x_hat)|| - 1)^2] (Gulrajani et al. 2017).

@@ -42,8 +42,7 @@ def create(config: ml_collections.ConfigDict, class_counts: Sequence[int],
   num_classes = len(class_counts)
   classifier = models.create_classifier(config, num_classes)
   c_tx = classifier_optimizer(config)
-  loss_fn = (None if config.classifier_loss == "ce" else
-             classification_losses.make_loss(config, np.asarray(class_counts)))
+  loss_fn = classification_losses.make_loss(config, np.asarray(class_counts))
   if config.method == "erm":
     return ERM(classifier, c_tx, num_classes, loss_fn)
   if config.method == "worst_case":

@@ -5,7 +5,7 @@ game, so that the two are compared on equal terms.
 """
 
 import dataclasses
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, Tuple
 
 import flax
 import flax.linen as nn
@@ -37,8 +37,8 @@ class ERM:
   classifier: nn.Module
   classifier_tx: optax.GradientTransformation
   num_classes: int
-  loss_fn: Optional[Callable[[jax.Array, jax.Array, jax.Array],
-                             jax.Array]] = None
+  loss_fn: Callable[[jax.Array, jax.Array, jax.Array],
+                    jax.Array] = objectives.step_cross_entropy
 
   def init(self, rng: jax.Array, image_shape) -> ClassifierState:
     k_c, k_drop, k_state = jax.random.split(rng, 3)
@@ -66,10 +66,7 @@ class ERM:
       logits, stats = apply_with_stats(self.classifier, variables,
                                        batch["image"], train=True,
                                        rngs={"dropout": key})
-      if self.loss_fn is None:
-        loss = objectives.cross_entropy(logits, batch["label"])
-      else:
-        loss = self.loss_fn(logits, batch["label"], state.step)
+      loss = self.loss_fn(logits, batch["label"], state.step)
       return loss, (stats, {"c_loss": loss,
                             "c_acc_real": accuracy(logits, batch["label"])})
 

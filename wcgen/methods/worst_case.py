@@ -74,11 +74,11 @@ class WorstCaseGame:
   # Steps during which G plays a plain conditional GAN (no CE term) and C
   # sees only real data: the game starts once G draws class-like images.
   warmup_steps: int = 0
-  # Loss of C on the real batch, fn(logits, labels, step); None = CE. A
-  # re-weighted or logit-adjusted loss here combines the worst case with
-  # re-balancing. Generated images are class-balanced and keep plain CE.
-  real_loss_fn: Optional[Callable[[jax.Array, jax.Array, jax.Array],
-                                  jax.Array]] = None
+  # Loss of C on the real batch, fn(logits, labels, step). A re-weighted or
+  # logit-adjusted loss here combines the worst case with re-balancing.
+  # Generated images are class-balanced and keep plain CE.
+  real_loss_fn: Callable[[jax.Array, jax.Array, jax.Array],
+                         jax.Array] = objectives.step_cross_entropy
   # Sharding of batch-major arrays drawn inside the step (z, labels). With
   # sharded inputs and no constraint, XLA may compute them on every device.
   batch_sharding: Optional[jax.sharding.Sharding] = None
@@ -183,11 +183,11 @@ class WorstCaseGame:
     logits_fake, c_stats = apply_with_stats(self.classifier, variables, fake,
                                             train=True,
                                             rngs={"dropout": k_fake})
-    fake_weight = self.fake_weight * self._game_on(state)
+    loss = objectives.classifier_loss(logits_fake, fake_labels, None, None,
+                                      self.fake_weight * self._game_on(state),
+                                      0.0)
     aux = {"c_acc_fake": accuracy(logits_fake, fake_labels)}
     if not self.real_weight:
-      loss = objectives.classifier_loss(logits_fake, fake_labels, None, None,
-                                        fake_weight, 0.0)
       return loss, (dict(aux, c_loss=loss), c_stats)
     # A separate pass for the real batch: BatchNorm normalises each batch by
     # its own statistics, and the running statistics that evaluation uses
@@ -195,15 +195,8 @@ class WorstCaseGame:
     logits_real, c_stats = apply_with_stats(self.classifier, variables, real,
                                             train=True,
                                             rngs={"dropout": k_real})
-    if self.real_loss_fn is None:
-      loss = objectives.classifier_loss(logits_fake, fake_labels, logits_real,
-                                        real_labels, fake_weight,
-                                        self.real_weight)
-    else:
-      loss = (objectives.classifier_loss(logits_fake, fake_labels, None, None,
-                                         fake_weight, 0.0) +
-              self.real_weight * self.real_loss_fn(logits_real, real_labels,
-                                                   state.step))
+    loss += self.real_weight * self.real_loss_fn(logits_real, real_labels,
+                                                 state.step)
     aux.update(c_loss=loss, c_acc_real=accuracy(logits_real, real_labels))
     return loss, (aux, c_stats)
 
