@@ -34,8 +34,26 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   config.data.image_size = 32
   # Largest / smallest class; the paper's FMNIST columns are 100, 20, 1.
   config.data.imbalance_factor = 100.0
-  # Seed of the choice of which images the long tail keeps. Separate from
-  # `seed` so that seeds of training vary over one fixed subset.
+  # "paper": round(n_i * mu^i), the paper's; "ldam": int(n_max * IF^(-i/(C-1))),
+  # the LDAM-DRW / CB-loss convention of the CIFAR-10-LT literature.
+  config.data.long_tail_convention = "paper"
+  # Reduced training set: stratified fraction kept per class (paper: 0.2,
+  # 0.3 on CIFAR-10/SVHN); applied after the long tail.
+  config.data.train_fraction = 1.0
+  # Label noise (beyond the paper): "none", "symmetric" or "pair" at rate
+  # label_noise_rate; the clean labels are kept for the data report.
+  config.data.label_noise = "none"
+  config.data.label_noise_rate = 0.0
+  # Test-time distortion of a clean-trained model (paper Tables 2-3):
+  # "none", "gaussian" (level = sigma on [0, 1] pixels) or "salt_pepper"
+  # (level = rate r), on a seeded fraction of test images (paper: 70%).
+  # When set, runs report accuracy on both the clean and distorted sets.
+  config.data.test_distortion = "none"
+  config.data.test_distortion_level = 0.0
+  config.data.test_distortion_fraction = 0.7
+  # Seed of every choice about the data (which images the long tail and the
+  # reduction keep, label flips, distorted test images and their noise).
+  # Separate from `seed` so that seeds of training vary over one fixed set.
   config.data.subset_seed = 0
 
   # ---------------------------------------------------------- the game --

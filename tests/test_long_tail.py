@@ -37,3 +37,18 @@ def test_indices_have_the_counts_and_depend_only_on_seed():
 def test_imbalance_factor_below_one_is_rejected():
   with pytest.raises(ConfigError, match="imbalance_factor must be >= 1"):
     long_tail.long_tail_counts([10] * 10, 0.5)
+
+
+def test_ldam_convention_gives_the_cifar10_lt_counts():
+  counts = long_tail.long_tail_counts([5000] * 10, 100, convention="ldam")
+  assert counts.tolist() == [5000, 2997, 1796, 1077, 645, 387, 232, 139, 83,
+                             50]
+  # Independent formula: int(n_max * (1/IF)^(c/(C-1))), as in LDAM-DRW.
+  expected = [int(5000 * (0.1 ** (c / 9))) for c in range(10)]  # IF=10
+  assert long_tail.long_tail_counts([5000] * 10, 10,
+                                    "ldam").tolist() == expected
+
+
+def test_unknown_convention_is_rejected():
+  with pytest.raises(ConfigError, match="unknown long-tail convention"):
+    long_tail.long_tail_counts([10] * 10, 10, convention="exp")

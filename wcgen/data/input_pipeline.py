@@ -2,8 +2,8 @@
 
 Design:
 * Every host holds the (small) split in memory and computes the same
-  long-tailed subset from the seed, so the set trained on does not depend on
-  the number of hosts.
+  bad-data transform from the seed (long tail, reduction, label noise), so
+  the set trained on does not depend on the number of hosts.
 * The order of examples is a function of (seed, epoch) only: epoch e is a
   stateless shuffle of the subset. Resuming at step k starts the index
   stream at position k * global_batch, so a resumed run sees exactly the
@@ -12,6 +12,8 @@ Design:
   `jax.make_array_from_process_local_data` assembles the global array.
 * Shapes are static: training drops no data but never emits a short batch;
   evaluation pads the last batch and carries a mask.
+* A distorted test set (distortions.py) is the clean one with noise keyed
+  by each image's index, so it is the same for any batch or host layout.
 """
 
 import dataclasses
@@ -23,19 +25,27 @@ import ml_collections
 import numpy as np
 import tensorflow as tf
 
+from wcgen.data import distortions
+from wcgen.data import label_noise
 from wcgen.data import long_tail
+from wcgen.data import reduced
 from wcgen.data import sources
 from wcgen.errors import ConfigError
 
 Batch = Dict[str, jax.Array]
 
 
-def preprocess_images(images: tf.Tensor, image_size: int) -> tf.Tensor:
-  """uint8 [B, H, W, C] -> float32 [B, S, S, C] in [-1, 1] (bilinear)."""
-  x = tf.cast(images, tf.float32) / 127.5 - 1.0
+def to_unit_range(images: tf.Tensor, image_size: int) -> tf.Tensor:
+  """uint8 [B, H, W, C] -> float32 [B, S, S, C] in [0, 1] (bilinear)."""
+  x = tf.cast(images, tf.float32) / 255.0
   if images.shape[1] != image_size or images.shape[2] != image_size:
     x = tf.image.resize(x, (image_size, image_size), method="bilinear")
   return x
+
+
+def preprocess_images(images: tf.Tensor, image_size: int) -> tf.Tensor:
+  """uint8 [B, H, W, C] -> float32 [B, S, S, C] in [-1, 1] (bilinear)."""
+  return to_unit_range(images, image_size) * 2.0 - 1.0
 
 
 def local_rows(sharding: Sharding, global_batch: int) -> np.ndarray:
@@ -62,10 +72,18 @@ class Datasets:
   name: str
   num_classes: int
   image_shape: Tuple[int, int, int]  # after preprocessing, H W C
-  train_images: np.ndarray  # uint8, the (long-tailed) training subset
-  train_labels: np.ndarray
+  train_images: np.ndarray  # uint8, the (long-tailed, reduced) subset
+  train_labels: np.ndarray  # what training sees (noisy if label noise)
   test_images: np.ndarray
   test_labels: np.ndarray
+  # Labels before label noise (equal to train_labels without it).
+  train_clean_labels: np.ndarray = None
+  # The test-time distortion of evaluate(..., distorted=True).
+  distortion: distortions.Distortion = distortions.Distortion()
+
+  def __post_init__(self):
+    if self.train_clean_labels is None:
+      self.train_clean_labels = self.train_labels
 
   @property
   def train_class_counts(self) -> np.ndarray:
@@ -119,51 +137,84 @@ class Datasets:
     for local in ds.as_numpy_iterator():
       yield _to_global(sharding, global_batch, local)
 
-  def eval_iterator(self, global_batch: int,
-                    sharding: Sharding) -> Iterator[Batch]:
-    """The whole test set once, in order; the last batch is padded and
-    `mask` marks real rows."""
+  def eval_dataset(self, global_batch: int, rows: np.ndarray,
+                   distorted: bool = False) -> tf.data.Dataset:
+    """The test set once, in order, as this host's rows of each global
+    batch; the last batch is padded and `mask` marks real rows. With
+    `distorted`, the chosen images carry `self.distortion`."""
     n = len(self.test_labels)
     padded = -(-n // global_batch) * global_batch
-    pad = padded - n
-    images = np.concatenate(
-        [self.test_images,
-         np.zeros((pad,) + self.test_images.shape[1:], np.uint8)])
-    labels = np.concatenate([self.test_labels, np.zeros(pad, np.int32)])
-    mask = np.arange(padded) < n
-    rows = tf.constant(local_rows(sharding, global_batch))
+    images = tf.constant(self.test_images)
+    labels = tf.constant(self.test_labels)
+    chosen = tf.constant(self.distortion.chosen(n) if distorted else
+                         np.zeros(n, bool))
+    rows = tf.constant(rows, tf.int64)
     size = self.image_shape[0]
-    ds = tf.data.Dataset.from_tensor_slices((images, labels, mask))
-    ds = ds.batch(global_batch)
 
-    def load(image, label, valid):
-      return {
-          "image": preprocess_images(tf.gather(image, rows), size),
-          "label": tf.gather(label, rows),
-          "mask": tf.gather(valid, rows),
-      }
+    def load(index):
+      index = tf.gather(index, rows)
+      valid = index < n
+      safe = tf.minimum(index, n - 1)  # padding repeats the last image
+      x = to_unit_range(tf.gather(images, safe), size)
+      if distorted:
+        x = distortions.distort_batch(
+            x, safe, tf.gather(chosen, safe) & valid, self.distortion)
+      return {"image": x * 2.0 - 1.0, "label": tf.gather(labels, safe),
+              "mask": valid}
 
-    for local in ds.map(load).prefetch(2).as_numpy_iterator():
+    ds = tf.data.Dataset.range(padded).batch(global_batch)
+    return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+
+  def eval_iterator(self, global_batch: int, sharding: Sharding,
+                    distorted: bool = False) -> Iterator[Batch]:
+    """Global batches {"image", "label", "mask"} of the test set."""
+    rows = local_rows(sharding, global_batch)
+    ds = self.eval_dataset(global_batch, rows, distorted)
+    for local in ds.as_numpy_iterator():
       yield _to_global(sharding, global_batch, local)
+
+
+def distortion_from_config(data: ml_collections.ConfigDict
+                          ) -> distortions.Distortion:
+  return distortions.Distortion(
+      kind=data.test_distortion, level=data.test_distortion_level,
+      fraction=data.test_distortion_fraction, seed=data.subset_seed)
 
 
 def create_datasets(config: ml_collections.ConfigDict) -> Datasets:
   """Reads the dataset named in `config.data` and applies its bad-data
-  transform (here: the long tail) to the training split only."""
+  transforms: to the training split the long tail, the stratified
+  reduction and label noise, in that order; to the test split nothing
+  (distortion happens per batch, in `eval_dataset(..., distorted=True)`).
+
+  Every choice is seeded by `config.data.subset_seed` (one stream each).
+  """
   data = config.data
   spec = sources.get_spec(data.name)
+  distortion = distortion_from_config(data)  # checks its fields first
   kwargs = dict(data_dir=data.data_dir, tfds_dir=data.tfds_dir,
                 download=data.download)
   train_x, train_y = sources.load_arrays(data.name, "train", **kwargs)
   test_x, test_y = sources.load_arrays(data.name, "test", **kwargs)
+  k = spec.num_classes
   keep = long_tail.long_tail_indices(train_y, data.imbalance_factor,
-                                     data.subset_seed)
-  channels = spec.image_shape[-1]
+                                     data.subset_seed,
+                                     data.long_tail_convention, k)
+  train_x, train_y = train_x[keep], train_y[keep]
+  if data.train_fraction != 1:
+    keep = reduced.reduced_indices(train_y, data.train_fraction,
+                                   data.subset_seed, k)
+    train_x, train_y = train_x[keep], train_y[keep]
+  noisy_y = label_noise.add_label_noise(train_y, data.label_noise,
+                                        data.label_noise_rate,
+                                        data.subset_seed, k)
   return Datasets(
       name=data.name,
-      num_classes=spec.num_classes,
-      image_shape=(data.image_size, data.image_size, channels),
-      train_images=train_x[keep],
-      train_labels=train_y[keep],
+      num_classes=k,
+      image_shape=(data.image_size, data.image_size, spec.image_shape[-1]),
+      train_images=train_x,
+      train_labels=noisy_y,
       test_images=test_x,
-      test_labels=test_y)
+      test_labels=test_y,
+      train_clean_labels=train_y,
+      distortion=distortion)

@@ -15,9 +15,12 @@ from typing import Dict, Optional, Sequence, Tuple
 from absl import logging
 import numpy as np
 import tensorflow_datasets as tfds
+from tensorflow_datasets.image_classification import cifar as tfds_cifar
 from tensorflow_datasets.image_classification import mnist as tfds_mnist
 
+from wcgen.data import cifar_python
 from wcgen.data import idx
+from wcgen.data import svhn_mat
 from wcgen.errors import DataError
 
 # Debian's `dataset-fashion-mnist` installs the original IDX files here.
@@ -29,6 +32,8 @@ _IDX_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
+
+Split = Tuple[np.ndarray, np.ndarray]  # uint8 [N, H, W, C], int32 [N]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +59,14 @@ DATASETS: Dict[str, DatasetSpec] = {
         "mnist", 10, (28, 28, 1),
         raw_files=_IDX_FILES["train"] + _IDX_FILES["test"],
         raw_subdirs=("mnist", "")),
+    "cifar10": DatasetSpec(
+        "cifar10", 10, (32, 32, 3),
+        raw_files=(cifar_python.TARBALL,),
+        raw_subdirs=("cifar10", "cifar-10", "")),
+    "svhn_cropped": DatasetSpec(
+        "svhn_cropped", 10, (32, 32, 3),
+        raw_files=(svhn_mat.FILES["train"], svhn_mat.FILES["test"]),
+        raw_subdirs=("svhn_cropped", "svhn", "")),
 }
 
 
@@ -89,28 +102,49 @@ def _missing_message(spec: DatasetSpec, data_dir: str) -> str:
           "--config.data.download=True on a machine with network")
 
 
-class _LocalIdxMixin:
-  """Prepares an MNIST-family tfds builder from local IDX files."""
+class _LocalFilesMixin:
+  """Prepares a stock tfds builder from local files instead of downloads.
+
+  Subclasses read every split from `raw_dir` (`_read_local`) and say what a
+  record looks like in the stock builder's features (`_record`). Reading
+  happens before tfds writes anything, so a bad file stops preparation
+  with nothing written.
+  """
 
   raw_dir: str = ""
 
+  def _read_local(self) -> Dict[str, Split]:
+    raise NotImplementedError
+
+  def _record(self, split: str, index: int, image, label) -> Dict:
+    del split, index
+    return {"image": image, "label": int(label)}
+
   def _split_generators(self, dl_manager):
     del dl_manager  # nothing is downloaded
-    return {
-        split: self._generate_examples(
-            os.path.join(self.raw_dir, images), os.path.join(
-                self.raw_dir, labels))
-        for split, (images, labels) in _IDX_FILES.items()
-    }
+    return {split: self._local_examples(split, *arrays)
+            for split, arrays in self._read_local().items()}
 
-  def _generate_examples(self, images_path, labels_path):
-    images = idx.read_idx(images_path)
-    labels = idx.read_idx(labels_path)
-    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-      raise DataError(f"{images_path} and {labels_path} do not match: "
-                      f"shapes {images.shape} and {labels.shape}")
+  def _local_examples(self, split, images, labels):
     for i, (image, label) in enumerate(zip(images, labels)):
-      yield i, {"image": image[..., None], "label": int(label)}
+      yield i, self._record(split, i, image, label)
+
+
+class _LocalIdxMixin(_LocalFilesMixin):
+  """MNIST-family builders from the original IDX .gz files."""
+
+  def _read_local(self):
+    out = {}
+    for split, (images_name, labels_name) in _IDX_FILES.items():
+      images_path = os.path.join(self.raw_dir, images_name)
+      labels_path = os.path.join(self.raw_dir, labels_name)
+      images = idx.read_idx(images_path)
+      labels = idx.read_idx(labels_path)
+      if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise DataError(f"{images_path} and {labels_path} do not match: "
+                        f"shapes {images.shape} and {labels.shape}")
+      out[split] = images[..., None], labels
+    return out
 
 
 class LocalFashionMNIST(_LocalIdxMixin, tfds_mnist.FashionMNIST,
@@ -122,7 +156,39 @@ class LocalMNIST(_LocalIdxMixin, tfds_mnist.MNIST, skip_registration=True):
   name = "mnist"
 
 
-_LOCAL_BUILDERS = {"fashion_mnist": LocalFashionMNIST, "mnist": LocalMNIST}
+class LocalCifar10(_LocalFilesMixin, tfds_cifar.Cifar10,
+                   skip_registration=True):
+  """CIFAR-10 from `cifar-10-python.tar.gz` (tfds downloads the binary
+  version; the python one is what most users have)."""
+  name = "cifar10"
+
+  def _read_local(self):
+    splits, names = cifar_python.read_cifar10(
+        os.path.join(self.raw_dir, cifar_python.TARBALL))
+    self.info.features["label"].names = names
+    return splits
+
+  def _record(self, split, index, image, label):
+    return {"id": f"{split}_{index:05d}", "image": image, "label": int(label)}
+
+
+class LocalSvhnCropped(_LocalFilesMixin, tfds.builder_cls("svhn_cropped"),
+                       skip_registration=True):
+  """SVHN cropped digits from `train_32x32.mat` and `test_32x32.mat`. The
+  531k-image `extra` split is not used by the paper and is not prepared."""
+  name = "svhn_cropped"
+
+  def _read_local(self):
+    return {split: svhn_mat.read_svhn_mat(
+        os.path.join(self.raw_dir, svhn_mat.FILES[split]))
+            for split in ("train", "test")}
+
+  def _record(self, split, index, image, label):
+    return {"id": f"{split}_{index:06d}", "image": image, "label": int(label)}
+
+
+_LOCAL_BUILDERS = {"fashion_mnist": LocalFashionMNIST, "mnist": LocalMNIST,
+                   "cifar10": LocalCifar10, "svhn_cropped": LocalSvhnCropped}
 
 
 def tfds_data_dir(configured: str = "") -> str:
@@ -162,9 +228,10 @@ def load_arrays(name: str, split: str, data_dir: str = "",
                 download: bool = False) -> Tuple[np.ndarray, np.ndarray]:
   """The whole split as (uint8 images [N, H, W, C], int32 labels [N]).
 
-  Every dataset the paper uses fits in host memory (at most 73k 32x32x3
-  images), and every host needs all labels to choose the same long-tailed
-  subset, so the split is read whole, in its stored order.
+  Every dataset the paper uses fits in host memory (at most 99k 32x32x3
+  images: SVHN without `extra`), and every host needs all labels to choose
+  the same long-tailed subset, so the split is read whole, in its stored
+  order; each host then processes only its own rows (input_pipeline).
   """
   builder = prepare(name, data_dir, tfds_dir, download)
   data = tfds.as_numpy(

@@ -12,6 +12,7 @@ method's state and its jitted step, resumes from the latest checkpoint in
   workdir/results.json           final accuracies, written last
 """
 
+import dataclasses
 import json
 import os
 import signal
@@ -181,15 +182,23 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
           b["mask"], data.num_classes),
       in_shardings=(replicated, batch_sharding), out_shardings=replicated)
 
-  sample_fn = jax.jit(method.sample)
+  sample_fn = jax.jit(method.sample, out_shardings=replicated)
 
   def evaluate(step: int) -> Dict[str, Any]:
     result = accuracy.evaluate(
         count_fn, state,
         data.eval_iterator(config.eval_batch_size, batch_sharding),
         data.num_classes)
-    log(step, {"test_accuracy": result["accuracy"],
-               "test_balanced_accuracy": result["balanced_accuracy"]})
+    scalars = {"test_accuracy": result["accuracy"],
+               "test_balanced_accuracy": result["balanced_accuracy"]}
+    if data.distortion.active:
+      distorted = accuracy.evaluate(
+          count_fn, state,
+          data.eval_iterator(config.eval_batch_size, batch_sharding,
+                             distorted=True), data.num_classes)
+      result["distorted"] = distorted
+      scalars["test_distorted_accuracy"] = distorted["accuracy"]
+    log(step, scalars)
     grid = _sample_grid(sample_fn, state, config, data.num_classes)
     if grid is not None and is_chief:
       writer.write_images(step, {"samples": grid[None]})
@@ -266,6 +275,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       "test_accuracy": result["accuracy"],
       "test_balanced_accuracy": result["balanced_accuracy"],
       "test_per_class_accuracy": result["per_class_accuracy"],
+      "test_distorted_accuracy": result.get("distorted", {}).get("accuracy"),
+      "test_distortion": dataclasses.asdict(data.distortion),
       "evaluated_classifier": "final step (no test-set model selection)",
       "config": config.to_dict(),
   }

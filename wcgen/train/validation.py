@@ -5,6 +5,9 @@ import ml_collections
 from wcgen import classification_losses
 from wcgen import methods
 from wcgen import models
+from wcgen.data import input_pipeline
+from wcgen.data import label_noise
+from wcgen.data import long_tail
 from wcgen.data import sources
 from wcgen.errors import ConfigError
 
@@ -13,6 +16,27 @@ def _positive_int(config, name: str) -> None:
   value = config[name]
   if not isinstance(value, int) or isinstance(value, bool) or value < 1:
     raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _validate_data(data: ml_collections.ConfigDict) -> None:
+  if not data.imbalance_factor >= 1:
+    raise ConfigError("data.imbalance_factor must be >= 1 (1 = balanced), "
+                      f"got {data.imbalance_factor}")
+  if data.long_tail_convention not in long_tail.CONVENTIONS:
+    raise ConfigError(f"unknown data.long_tail_convention "
+                      f"{data.long_tail_convention!r}; choose one of "
+                      f"{list(long_tail.CONVENTIONS)}")
+  if not 0 < data.train_fraction <= 1:
+    raise ConfigError(f"data.train_fraction must be in (0, 1], got "
+                      f"{data.train_fraction}; the paper uses 0.2 and 0.3")
+  if data.label_noise not in label_noise.KINDS:
+    raise ConfigError(f"unknown data.label_noise {data.label_noise!r}; "
+                      f"choose one of {list(label_noise.KINDS)}")
+  if not 0 <= data.label_noise_rate < 1:
+    raise ConfigError(f"data.label_noise_rate must be in [0, 1), got "
+                      f"{data.label_noise_rate}")
+  # The Distortion dataclass checks kind, level and fraction.
+  input_pipeline.distortion_from_config(data)
 
 
 def validate_config(config: ml_collections.ConfigDict,
@@ -31,9 +55,7 @@ def validate_config(config: ml_collections.ConfigDict,
   if not config.eps > 0:
     raise ConfigError(f"eps must be > 0 (lambda = 1/eps), got {config.eps}; "
                       "the paper's best is 0.3")
-  if not config.data.imbalance_factor >= 1:
-    raise ConfigError("data.imbalance_factor must be >= 1 (1 = balanced), "
-                      f"got {config.data.imbalance_factor}")
+  _validate_data(config.data)
   if config.divergence not in ("wasserstein", "js"):
     raise ConfigError(f"unknown divergence {config.divergence!r}; choose "
                       "'wasserstein' or 'js'")
