@@ -25,6 +25,9 @@ flags.DEFINE_list("batch_sizes", ["64"], "Global batch sizes to time.")
 flags.DEFINE_integer("steps", 10, "Timed steps per batch size.")
 flags.DEFINE_integer("warmup", 2, "Untimed steps after compilation.")
 flags.DEFINE_string("csv", None, "Also write the table to this CSV file.")
+flags.DEFINE_integer("pipeline_batches", 100, "Batches to time in the input "
+                     "pipeline (the config's data, its bad-data transforms "
+                     "on); 0 skips it.")
 flags.mark_flags_as_required(["config"])
 
 
@@ -41,6 +44,29 @@ def matmul_peak_flops(n: int = 2048, repeats: int = 10) -> float:
     f(a).block_until_ready()
     times.append(time.perf_counter() - t)
   return 2 * n**3 / sorted(times)[len(times) // 2]
+
+
+def pipeline_images_per_second(config, batch_size: int, batches: int):
+  """Images/s of the training and distorted-test pipelines, as host arrays.
+
+  Timed after the first batch (tf.data start-up), over `batches` batches,
+  with every row on this host (the most work one host can have).
+  """
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from wcgen.data import input_pipeline  # pylint: disable=g-import-not-at-top
+  data = input_pipeline.create_datasets(config)
+  rows = np.arange(batch_size)
+  result = {}
+  for name, ds in (
+      ("train", data.train_dataset(batch_size, 0, 0, rows)),
+      ("test_distorted", data.eval_dataset(batch_size, rows, True).repeat())):
+    it = ds.as_numpy_iterator()
+    next(it)
+    t = time.perf_counter()
+    for _ in range(batches):
+      next(it)
+    result[name] = batches * batch_size / (time.perf_counter() - t)
+  return data, result
 
 
 def main(argv):
@@ -115,6 +141,19 @@ def main(argv):
   print(" | ".join(header))
   for row in rows:
     print(" | ".join(str(row[k]) for k in header))
+  if FLAGS.pipeline_batches:
+    data, rates = pipeline_images_per_second(
+        config, int(FLAGS.batch_sizes[0]), FLAGS.pipeline_batches)
+    d = config.data
+    print(f"input pipeline ({d.name}, IF {d.imbalance_factor}, fraction "
+          f"{d.train_fraction}, label noise {d.label_noise} "
+          f"{d.label_noise_rate}, test distortion {d.test_distortion} "
+          f"{d.test_distortion_level}; {len(data.train_labels)} train images, "
+          f"batch {FLAGS.batch_sizes[0]}): " + ", ".join(
+              f"{k} {v:.0f} images/s" for k, v in rates.items()))
+    fastest = min(r["step_s"] / r["batch"] for r in rows)
+    print(f"train pipeline supplies {rates['train'] * fastest:.1f}x the "
+          "images/s the fastest timed step consumes")
   if FLAGS.csv:
     with open(FLAGS.csv, "w", newline="") as f:
       writer = csv.DictWriter(f, header)

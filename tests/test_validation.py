@@ -27,6 +27,15 @@ BAD = [
     ("generator", "stylegan", "unknown generator 'stylegan'"),
     ("data.image_size", 28, "data.image_size must be 32"),
     ("gp_weight", -1.0, "gp_weight must be >= 0"),
+    ("data.long_tail_convention", "zipf",
+     "unknown data.long_tail_convention 'zipf'"),
+    ("data.train_fraction", 0.0, r"train_fraction must be in \(0, 1\]"),
+    ("data.train_fraction", 1.2, r"train_fraction must be in \(0, 1\]"),
+    ("data.label_noise", "asym", "unknown data.label_noise 'asym'"),
+    ("data.label_noise_rate", 1.0, r"label_noise_rate must be in \[0, 1\)"),
+    ("data.test_distortion", "blur", "unknown test_distortion 'blur'"),
+    ("data.test_distortion_level", -0.1, "must be >= 0"),
+    ("data.test_distortion_fraction", 0.0, "test_distortion_fraction must be"),
 ]
 
 

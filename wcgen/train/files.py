@@ -5,6 +5,20 @@ import os
 import tempfile
 from typing import Any, Dict, Iterable
 
+from wcgen.errors import ConfigError
+
+
+def make_workdir(workdir: str) -> None:
+  """Creates `workdir`, or says in one line why it cannot be written."""
+  try:
+    os.makedirs(workdir, exist_ok=True)
+  except OSError as e:
+    raise ConfigError(f"cannot create workdir {workdir} ({e.strerror}); "
+                      "choose a writable --workdir") from None
+  if not os.access(workdir, os.W_OK):
+    raise ConfigError(f"workdir {workdir} is not writable; choose a writable "
+                      "--workdir")
+
 
 def atomic_write_bytes(path: str, data: bytes) -> None:
   """Writes `data` to a temporary file beside `path`, then renames it."""

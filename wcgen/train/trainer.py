@@ -128,14 +128,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   if not allow_config_change:
     check_same_config(config, workdir)
   is_chief = jax.process_index() == 0
-  try:
-    os.makedirs(workdir, exist_ok=True)
-  except OSError as e:
-    raise ConfigError(f"cannot create workdir {workdir} ({e.strerror}); "
-                      "choose a writable --workdir") from None
-  if not os.access(workdir, os.W_OK):
-    raise ConfigError(f"workdir {workdir} is not writable; choose a writable "
-                      "--workdir")
+  files.make_workdir(workdir)
 
   mesh = make_mesh()
   replicated = NamedSharding(mesh, P())
