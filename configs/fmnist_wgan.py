@@ -17,7 +17,9 @@ import ml_collections
 def get_config(arg: str = "") -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
   config.seed = 0
-  # "worst_case" (the paper's method) or "erm" (plain classifier baseline).
+  # "worst_case" (the paper's method), or a baseline in the same harness:
+  # "erm", "oversampling", "mixup", "augment", "gan_augment" (DAGAN-style),
+  # "triple_gan" (cooperative G). One paragraph each in docs/METHODS.md.
   config.method = "worst_case"
 
   # ---------------------------------------------------------------- data --
@@ -101,6 +103,21 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # Post-hoc logit adjustment at evaluation: logits - tau log pi (0 = off).
   config.posthoc_tau = 0.0
 
+  # ----------------------------------------------------------- baselines --
+  # mixup's Beta(alpha, alpha); 1.0 is Zhang et al.'s CIFAR-10 setting.
+  config.mixup_alpha = 1.0
+  # Standard augmentation of real batches for any method (method=augment
+  # turns it on for ERM): pad-and-crop, horizontal flip, rotation. Ours:
+  # CIFAR's usual 4-pixel crop; +-15 degrees; flips suit clothes (and CIFAR),
+  # not digits (mnist_wgan.py turns them off).
+  config.augment = False
+  config.augment_crop_pad = 4
+  config.augment_flip = True
+  config.augment_rotation_deg = 15.0
+  # Training stream: "uniform" epochs, or "class_balanced" re-sampling
+  # (what method=oversampling uses) for any method.
+  config.data.sampling = "uniform"
+
   # -------------------------------------------------------------- models --
   config.generator = "dcgan"
   config.critic = "projection"
@@ -136,6 +153,10 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   config.eval_every_steps = 200
   config.checkpoint_every_steps = 200
   config.max_checkpoints_to_keep = 2
+  # Each player's optimizer skips an update whose gradients hold NaN/Inf and
+  # counts it; the run stops with an error once the players have skipped
+  # more than this many in all (the last checkpoint stays intact).
+  config.max_skipped_updates = 20
   config.eval_batch_size = 500
   # Sample grid: this many images per class row.
   config.samples_per_class = 10

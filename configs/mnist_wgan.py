@@ -17,4 +17,5 @@ import fmnist_wgan  # pylint: disable=g-import-not-at-top,wrong-import-position
 def get_config(arg: str = ""):
   config = fmnist_wgan.get_config(arg)
   config.data.name = "mnist"
+  config.augment_flip = False  # a mirrored digit is no digit
   return config

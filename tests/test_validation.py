@@ -36,6 +36,11 @@ BAD = [
     ("data.test_distortion", "blur", "unknown test_distortion 'blur'"),
     ("data.test_distortion_level", -0.1, "must be >= 0"),
     ("data.test_distortion_fraction", 0.0, "test_distortion_fraction must be"),
+    ("data.sampling", "balanced", "unknown data.sampling 'balanced'"),
+    ("mixup_alpha", 0.0, "mixup_alpha must be > 0"),
+    ("augment_crop_pad", -1, "augment_crop_pad must be an integer >= 0"),
+    ("augment_rotation_deg", 270.0, r"augment_rotation_deg must be in"),
+    ("method", "dagan", "unknown method 'dagan'"),
 ]
 
 
@@ -77,7 +82,7 @@ def test_variant_configs_differ_only_where_they_say():
   mnist = mnist_wgan.get_config().to_dict()
   assert {k for k in base if base[k] != js[k]} == {"divergence", "gp_weight"}
   assert js["divergence"] == "js" and js["gp_weight"] == 0.0
-  assert {k for k in base if base[k] != mnist[k]} == {"data"}
+  assert {k for k in base if base[k] != mnist[k]} == {"data", "augment_flip"}
   assert mnist["data"]["name"] == "mnist"
   for config in (fmnist_js.get_config("tiny"), mnist_wgan.get_config("tiny")):
     validation.validate_config(config, device_count=2)

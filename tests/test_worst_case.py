@@ -166,3 +166,19 @@ def test_classifier_running_stats_come_from_real_images_only():
                                        mutable=["batch_stats"])
   jax.tree.map(np.testing.assert_array_equal, stats,
                real_only["batch_stats"])
+
+
+def test_generator_attacks_ignores_or_helps_the_classifier():
+  """G's loss for signs +1 (worst case), 0 (GAN augmentation), -1
+  (Triple-GAN) is -(lam D) -/+ CE: the three are affine in the sign."""
+  key, labels = jax.random.PRNGKey(3), jnp.arange(8) % K
+  losses, ces = {}, {}
+  for sign in (1.0, 0.0, -1.0):
+    game = _game(generator_vs_classifier=sign)
+    state = game.init(jax.random.PRNGKey(0), (32, 32, 1))
+    loss, (aux, _, _) = game._generator_loss(  # pylint: disable=protected-access
+        state.generator.params, state, key, labels)
+    losses[sign], ces[sign] = float(loss), float(aux["g_ce"])
+  assert ces[1.0] == ces[0.0] == ces[-1.0] > 0
+  np.testing.assert_allclose(losses[1.0] - losses[0.0], -ces[0.0], rtol=1e-5)
+  np.testing.assert_allclose(losses[-1.0] - losses[0.0], ces[0.0], rtol=1e-5)

@@ -91,7 +91,8 @@ def worst_case_generator_loss(adversary_term: Array, c_logits_fake: Array,
     lam: lambda = 1 / epsilon, the Lagrange multiplier of the Wasserstein
       ball; large lam keeps Q close to the data, small lam lets it roam.
     ce_weight: weight of the classifier term (1 in Eq. 10; 0 turns G into
-      a plain conditional GAN generator, e.g. during a warm-up).
+      a plain conditional GAN generator, e.g. during a warm-up or for GAN
+      augmentation; -1 makes G help C, as Triple-GAN's generator does).
   """
   return -(lam * jnp.mean(adversary_term) +
            ce_weight * cross_entropy(c_logits_fake, labels))

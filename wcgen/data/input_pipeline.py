@@ -93,17 +93,16 @@ class Datasets:
   def test_class_counts(self) -> np.ndarray:
     return np.bincount(self.test_labels, minlength=self.num_classes)
 
-  def train_dataset(self, global_batch: int, seed: int, start_step: int,
-                    rows: np.ndarray) -> tf.data.Dataset:
-    """Batches from step `start_step` on; `rows` picks this host's rows."""
+  def _epoch_index_batches(self, global_batch: int, seed: int,
+                           start_step: int) -> tf.data.Dataset:
+    """Index batches that pass over the data in epochs: epoch e is a
+    stateless shuffle keyed by (seed, e), and step k starts at position
+    k * global_batch of that stream."""
     n = len(self.train_labels)
     if global_batch > n:
       raise ConfigError(f"batch_size {global_batch} exceeds the {n} training "
                         "images; lower --config.batch_size")
-    images = tf.constant(self.train_images)
-    labels = tf.constant(self.train_labels)
-    position = start_step * global_batch
-    start_epoch, offset = divmod(position, n)
+    start_epoch, offset = divmod(start_step * global_batch, n)
 
     def epoch_order(epoch):
       return tf.data.Dataset.from_tensor_slices(
@@ -111,10 +110,56 @@ class Datasets:
               tf.range(n, dtype=tf.int32),
               seed=tf.stack([tf.constant(seed, tf.int64), epoch])))
 
-    size = self.image_shape[0]
     ds = tf.data.Dataset.range(start_epoch, np.iinfo(np.int64).max)
     ds = ds.flat_map(epoch_order).skip(offset)
-    ds = ds.batch(global_batch, drop_remainder=True)
+    return ds.batch(global_batch, drop_remainder=True)
+
+  def _class_balanced_index_batches(self, global_batch: int, seed: int,
+                                    start_step: int) -> tf.data.Dataset:
+    """Index batches for oversampling: each row draws a class uniformly
+    (among classes present), then an image of it uniformly, with keys
+    (seed, step); rare images repeat, as in re-sampling baselines."""
+    order = np.argsort(self.train_labels, kind="stable").astype(np.int32)
+    counts = np.bincount(self.train_labels, minlength=self.num_classes)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int32)
+    present = np.flatnonzero(counts).astype(np.int32)
+    order, counts_t, starts_t, present_t = (
+        tf.constant(a) for a in (order, counts.astype(np.int32), starts,
+                                 present))
+
+    def draw(step):
+      key = tf.stack([tf.constant(seed, tf.int64), step])
+      k_class, k_image = tf.unstack(
+          tf.random.experimental.stateless_split(key, 2))
+      cls = tf.gather(present_t, tf.random.stateless_uniform(
+          [global_batch], k_class, 0, len(present), tf.int32))
+      count = tf.gather(counts_t, cls)
+      u = tf.random.stateless_uniform([global_batch], k_image)
+      within = tf.minimum(tf.cast(u * tf.cast(count, tf.float32), tf.int32),
+                          count - 1)
+      return tf.gather(order, tf.gather(starts_t, cls) + within)
+
+    ds = tf.data.Dataset.range(start_step, np.iinfo(np.int64).max)
+    return ds.map(draw)
+
+  def train_dataset(self, global_batch: int, seed: int, start_step: int,
+                    rows: np.ndarray,
+                    sampling: str = "uniform") -> tf.data.Dataset:
+    """Batches from step `start_step` on; `rows` picks this host's rows.
+
+    sampling: "uniform" (epochs over the data) or "class_balanced" (every
+    class equally likely in each row: the oversampling baseline).
+    """
+    if sampling == "uniform":
+      ds = self._epoch_index_batches(global_batch, seed, start_step)
+    elif sampling == "class_balanced":
+      ds = self._class_balanced_index_batches(global_batch, seed, start_step)
+    else:
+      raise ConfigError(f"unknown sampling {sampling!r}; choose 'uniform' or "
+                        "'class_balanced'")
+    images = tf.constant(self.train_images)
+    labels = tf.constant(self.train_labels)
+    size = self.image_shape[0]
     rows = tf.constant(rows)
 
     def load(index):
@@ -130,10 +175,11 @@ class Datasets:
     return ds.with_options(options).prefetch(2)
 
   def train_iterator(self, global_batch: int, seed: int, start_step: int,
-                     sharding: Sharding) -> Iterator[Batch]:
+                     sharding: Sharding,
+                     sampling: str = "uniform") -> Iterator[Batch]:
     """Global batches {"image", "label"} sharded with `sharding`."""
     rows = local_rows(sharding, global_batch)
-    ds = self.train_dataset(global_batch, seed, start_step, rows)
+    ds = self.train_dataset(global_batch, seed, start_step, rows, sampling)
     for local in ds.as_numpy_iterator():
       yield _to_global(sharding, global_batch, local)
 

@@ -13,13 +13,23 @@ import ml_collections
 import numpy as np
 import optax
 
+from wcgen import augment
 from wcgen import classification_losses
 from wcgen import models
 from wcgen.errors import ConfigError
 from wcgen.methods.erm import ERM
 from wcgen.methods.worst_case import GameState, WorstCaseGame
+from wcgen.train.state import skip_nonfinite
 
-METHODS = ("worst_case", "erm")
+# Each name is one baseline or the paper's method; docs/METHODS.md has a
+# paragraph on each. The re-weighted and logit-adjusted losses are not
+# methods of their own: `classifier_loss` selects them for any method.
+METHODS = ("worst_case", "erm", "oversampling", "mixup", "augment",
+           "gan_augment", "triple_gan")
+# How each GAN-based method's generator treats C (WorstCaseGame's
+# generator_vs_classifier): attack, ignore, help.
+_GENERATOR_VS_CLASSIFIER = {"worst_case": 1.0, "gan_augment": 0.0,
+                            "triple_gan": -1.0}
 
 
 def classifier_optimizer(config: ml_collections.ConfigDict
@@ -28,8 +38,25 @@ def classifier_optimizer(config: ml_collections.ConfigDict
   opt = config.optim
   schedule = optax.cosine_decay_schedule(opt.c_lr, config.num_train_steps,
                                          alpha=opt.c_final_lr_fraction)
-  return optax.adamw(schedule, b1=0.9, b2=0.999,
-                     weight_decay=opt.c_weight_decay)
+  return skip_nonfinite(optax.adamw(schedule, b1=0.9, b2=0.999,
+                                   weight_decay=opt.c_weight_decay))
+
+
+def data_sampling(config: ml_collections.ConfigDict) -> str:
+  """How the training stream samples images: "class_balanced" for the
+  oversampling baseline, else config.data.sampling ("uniform")."""
+  return ("class_balanced" if config.method == "oversampling" else
+          config.data.sampling)
+
+
+def augmentation(config: ml_collections.ConfigDict):
+  """The standard augmentation for the `augment` method or when
+  config.augment is set (with any method), else None."""
+  if config.method != "augment" and not config.augment:
+    return None
+  return augment.Augmentation(crop_pad=config.augment_crop_pad,
+                              flip=config.augment_flip,
+                              max_rotation_deg=config.augment_rotation_deg)
 
 
 def create(config: ml_collections.ConfigDict, class_counts: Sequence[int],
@@ -43,11 +70,15 @@ def create(config: ml_collections.ConfigDict, class_counts: Sequence[int],
   classifier = models.create_classifier(config, num_classes)
   c_tx = classifier_optimizer(config)
   loss_fn = classification_losses.make_loss(config, np.asarray(class_counts))
-  if config.method == "erm":
-    return ERM(classifier, c_tx, num_classes, loss_fn)
-  if config.method == "worst_case":
+  augment_fn = augmentation(config)
+  if config.method in ("erm", "oversampling", "augment", "mixup"):
+    return ERM(classifier, c_tx, num_classes, loss_fn, augment_fn=augment_fn,
+               mixup_alpha=config.mixup_alpha if config.method == "mixup"
+               else 0.0)
+  if config.method in _GENERATOR_VS_CLASSIFIER:
     opt = config.optim
-    gan_tx = lambda lr: optax.adam(lr, b1=opt.gan_b1, b2=opt.gan_b2)
+    gan_tx = lambda lr: skip_nonfinite(
+        optax.adam(lr, b1=opt.gan_b1, b2=opt.gan_b2))
     return WorstCaseGame(
         generator=models.create_generator(config, num_classes, channels),
         critic=models.create_critic(config, num_classes),
@@ -65,6 +96,8 @@ def create(config: ml_collections.ConfigDict, class_counts: Sequence[int],
         real_weight=config.real_weight,
         label_sampling=config.label_sampling,
         warmup_steps=config.warmup_steps,
+        generator_vs_classifier=_GENERATOR_VS_CLASSIFIER[config.method],
+        augment_fn=augment_fn,
         real_loss_fn=loss_fn,
         batch_sharding=batch_sharding)
   raise ConfigError(f"unknown method {config.method!r}; choose one of "

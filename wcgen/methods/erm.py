@@ -1,11 +1,16 @@
-"""Empirical risk minimisation: the plain classifier baseline.
+"""Empirical risk minimisation: the plain classifier and its variants.
 
 Same classifier, optimiser, data and number of steps as the worst-case
-game, so that the two are compared on equal terms.
+game, so that they are compared on equal terms. The variants that change
+only what C sees in a step are options here: standard augmentation
+(`augment_fn`, the paper's "Combination" baseline), mixup (`mixup_alpha`),
+and any loss of `wcgen.classification_losses` (class-balanced, logit
+adjustment, balanced softmax, LDAM-DRW). Oversampling changes the data
+stream instead (input_pipeline, `sampling="class_balanced"`).
 """
 
 import dataclasses
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import flax
 import flax.linen as nn
@@ -14,6 +19,7 @@ import jax.numpy as jnp
 import optax
 
 from wcgen import objectives
+from wcgen.methods import mixup
 from wcgen.train.state import PlayerState, accuracy, apply_with_stats
 
 Batch = Dict[str, jax.Array]
@@ -39,6 +45,10 @@ class ERM:
   num_classes: int
   loss_fn: Callable[[jax.Array, jax.Array, jax.Array],
                     jax.Array] = objectives.step_cross_entropy
+  # fn(key, images) -> images applied to each real batch (wcgen.augment).
+  augment_fn: Optional[Callable[[jax.Array, jax.Array], jax.Array]] = None
+  # > 0: mixup with lam ~ Beta(alpha, alpha).
+  mixup_alpha: float = 0.0
 
   def init(self, rng: jax.Array, image_shape) -> ClassifierState:
     k_c, k_drop, k_state = jax.random.split(rng, 3)
@@ -60,15 +70,28 @@ class ERM:
   def train_step(self, state: ClassifierState,
                  batch: Batch) -> Tuple[ClassifierState, Dict[str, jax.Array]]:
     key = jax.random.fold_in(state.rng, state.step)
+    # The dropout key is the step's key itself, as before augmentation and
+    # mixup existed: plain ERM keeps its random stream.
+    k_drop = key
+    k_aug, k_mix = (jax.random.fold_in(key, i) for i in (1, 2))
+    images, labels = batch["image"], batch["label"]
+    if self.augment_fn is not None:
+      images = self.augment_fn(k_aug, images)
+    if self.mixup_alpha > 0:
+      images, partner, lam = mixup.mix_batch(k_mix, images, labels,
+                                             self.mixup_alpha)
 
     def loss_fn(params):
       variables = dict(state.classifier.variables, params=params)
-      logits, stats = apply_with_stats(self.classifier, variables,
-                                       batch["image"], train=True,
-                                       rngs={"dropout": key})
-      loss = self.loss_fn(logits, batch["label"], state.step)
+      logits, stats = apply_with_stats(self.classifier, variables, images,
+                                       train=True, rngs={"dropout": k_drop})
+      if self.mixup_alpha > 0:
+        loss = mixup.mixed_loss(self.loss_fn, logits, labels, partner, lam,
+                                state.step)
+      else:
+        loss = self.loss_fn(logits, labels, state.step)
       return loss, (stats, {"c_loss": loss,
-                            "c_acc_real": accuracy(logits, batch["label"])})
+                            "c_acc_real": accuracy(logits, labels)})
 
     grads, (stats, metrics) = jax.grad(loss_fn, has_aux=True)(
         state.classifier.params)

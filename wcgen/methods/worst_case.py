@@ -74,6 +74,13 @@ class WorstCaseGame:
   # Steps during which G plays a plain conditional GAN (no CE term) and C
   # sees only real data: the game starts once G draws class-like images.
   warmup_steps: int = 0
+  # Sign of C's cross-entropy in G's objective: +1, G attacks C (the
+  # paper's worst case); 0, G ignores C (GAN augmentation, DAGAN-style);
+  # -1, G helps C (the cooperative generator of Triple-GAN, the contrast the
+  # paper draws). C's training on G's samples is the same in all three.
+  generator_vs_classifier: float = 1.0
+  # fn(key, images) -> images applied to C's real batch (wcgen.augment).
+  augment_fn: Optional[Callable[[jax.Array, jax.Array], jax.Array]] = None
   # Loss of C on the real batch, fn(logits, labels, step). A re-weighted or
   # logit-adjusted loss here combines the worst case with re-balancing.
   # Generated images are class-balanced and keep plain CE.
@@ -170,8 +177,9 @@ class WorstCaseGame:
     adversary = (d_fake if self.divergence == "wasserstein" else
                  jax.nn.log_sigmoid(d_fake))
     c_logits = self.classifier_logits(state, fake)
-    loss = objectives.worst_case_generator_loss(adversary, c_logits, labels,
-                                                self.lam, self._game_on(state))
+    loss = objectives.worst_case_generator_loss(
+        adversary, c_logits, labels, self.lam,
+        self.generator_vs_classifier * self._game_on(state))
     aux = {"g_loss": loss, "g_ce": objectives.cross_entropy(c_logits, labels),
            "g_adversary": jnp.mean(adversary)}
     return loss, (aux, fake, g_stats)
@@ -233,6 +241,8 @@ class WorstCaseGame:
         g_grads, self.generator_tx, g_stats))
 
     fake = jax.lax.stop_gradient(fake)
+    if self.augment_fn is not None:
+      real = self.augment_fn(jax.random.fold_in(k_clf, 1), real)
     c_grads, (c_metrics, c_stats) = jax.grad(
         self._classifier_loss, has_aux=True)(state.classifier.params, state,
                                              fake, gen_labels, real,

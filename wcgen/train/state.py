@@ -38,11 +38,47 @@ class PlayerState:
 
   def apply_gradients(self, grads: PyTree, tx: optax.GradientTransformation,
                       batch_stats: Optional[PyTree] = None) -> "PlayerState":
+    """One optimizer update. New BatchNorm statistics are kept only when
+    every gradient is finite: with a skipping optimizer (`skip_nonfinite`)
+    a non-finite step then leaves the whole player unchanged."""
     updates, opt_state = tx.update(grads, self.opt_state, self.params)
-    return self.replace(
-        params=optax.apply_updates(self.params, updates),
-        opt_state=opt_state,
-        batch_stats=self.batch_stats if batch_stats is None else batch_stats)
+    if batch_stats is None:
+      batch_stats = self.batch_stats
+    else:
+      finite = all_finite(grads)
+      batch_stats = jax.tree.map(lambda new, old: jnp.where(finite, new, old),
+                                 batch_stats, self.batch_stats)
+    return self.replace(params=optax.apply_updates(self.params, updates),
+                        opt_state=opt_state, batch_stats=batch_stats)
+
+
+def all_finite(tree: PyTree) -> jax.Array:
+  """True iff every entry of every leaf is finite."""
+  leaves = jax.tree.leaves(tree)
+  return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+
+
+def skip_nonfinite(tx: optax.GradientTransformation
+                   ) -> optax.GradientTransformation:
+  """`tx` that skips (and counts) any update with a NaN or Inf gradient.
+
+  optax.apply_if_finite gives up skipping after max_consecutive_errors;
+  here it never does: the driver stops the run instead, once the count
+  passes `config.max_skipped_updates`.
+  """
+  return optax.apply_if_finite(tx, max_consecutive_errors=2**30)
+
+
+def skipped_updates(state: PyTree) -> Dict[str, jax.Array]:
+  """{player name: updates skipped so far} for each PlayerState field of a
+  method's state whose optimizer is wrapped in `skip_nonfinite`."""
+  counts = {}
+  for name in getattr(state, "__dataclass_fields__", {}):
+    player = getattr(state, name)
+    if isinstance(player, PlayerState) and isinstance(
+        player.opt_state, optax.ApplyIfFiniteState):
+      counts[name] = player.opt_state.total_notfinite
+  return counts
 
 
 def apply_with_stats(module: nn.Module, variables: Dict[str, PyTree], *args,

@@ -37,6 +37,7 @@ from wcgen.errors import ConfigError, DivergedError
 from wcgen.eval import image_grid
 from wcgen.train import checkpointing
 from wcgen.train import files
+from wcgen.train import state as state_lib
 from wcgen.train import validation
 
 
@@ -108,6 +109,21 @@ def _sample_grid(sample_fn, state, config, num_classes: int) -> np.ndarray:
     return None
   return image_grid.make_grid(np.asarray(jax.device_get(images)),
                               rows=num_classes)
+
+
+def _check_skipped(skipped: Dict[str, int], limit: int, step: int,
+                   since: int, last_checkpoint) -> None:
+  """Stops the run once the players' optimizers have skipped more than
+  `limit` non-finite updates in all; the last checkpoint stays intact."""
+  total = sum(skipped.values())
+  if total > limit:
+    who = ", ".join(f"{k.replace('skipped_updates_', '')} {v}"
+                    for k, v in skipped.items() if v)
+    raise DivergedError(
+        f"{total} updates with NaN/Inf gradients skipped ({who}), more than "
+        f"max_skipped_updates={limit}, by the end of steps {max(since, 1)}-"
+        f"{step}; lower the learning rates or raise the limit; the "
+        f"checkpoint of step {last_checkpoint} is intact")
 
 
 def _mean_metrics(history) -> Dict[str, float]:
@@ -205,50 +221,56 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   report = periodic_actions.ReportProgress(num_train_steps=num_steps,
                                            writer=writer, every_secs=30)
   batches = data.train_iterator(config.batch_size, config.seed, start_step,
-                                batch_sharding)
+                                batch_sharding, methods.data_sampling(config))
   history = []
   result = None
   t_start, t_last, step_last = time.time(), time.time(), start_step
   sigterm = _SigtermFlag()
-  with sigterm:
-    for step in range(start_step + 1, num_steps + 1):
-      with jax.profiler.StepTraceAnnotation("train", step_num=step):
-        state, metrics = train_step(state, next(batches))
-      history.append(metrics)
-      report(step)
-      if step % config.log_every_steps == 0 or step == num_steps:
-        scalars = _mean_metrics(history)
-        history = []
-        now = time.time()
-        rate = (step - step_last) / max(now - t_last, 1e-9)
-        t_last, step_last = now, step
-        eta = (num_steps - step) / max(rate, 1e-9)
-        non_finite = [k for k, v in scalars.items() if not np.isfinite(v)]
-        log(step, scalars)  # steps/s goes to TensorBoard via `report`
-        logging.info("step %d/%d  %.2f steps/s  ETA %s  %s", step, num_steps,
-                     rate, time.strftime("%H:%M:%S", time.gmtime(eta)),
-                     "  ".join(f"{k}={v:.4g}" for k, v in sorted(scalars.items())))
-        if non_finite:
-          raise DivergedError(
-              f"non-finite {non_finite} in steps {step - config.log_every_steps + 1}"
-              f"-{step}; lower the learning rates or resume from the last "
-              "checkpoint (it is intact)")
-      if step % config.eval_every_steps == 0 or step == num_steps:
-        with report.timed("eval"):
-          result = evaluate(step)
-      if step % config.checkpoint_every_steps == 0 or step == num_steps:
-        with report.timed("checkpoint"):
-          ckpt.save(step, state)
-      preempted = (sigterm.received if jax.process_count() == 1 else
-                   ckpt.reached_preemption(step))
-      if preempted and step < num_steps:
-        if step % config.checkpoint_every_steps:
-          ckpt.save(step, state)
-        ckpt.close()
-        writer.flush()
-        logging.warning("Preempted: checkpoint of step %d saved in %s; run "
-                        "the same command to resume.", step, workdir)
-        return {"preempted_at_step": step}
+  try:
+    with sigterm:
+      for step in range(start_step + 1, num_steps + 1):
+        with jax.profiler.StepTraceAnnotation("train", step_num=step):
+          state, metrics = train_step(state, next(batches))
+        history.append(metrics)
+        report(step)
+        if step % config.log_every_steps == 0 or step == num_steps:
+          scalars = _mean_metrics(history)
+          history = []
+          now = time.time()
+          rate = (step - step_last) / max(now - t_last, 1e-9)
+          t_last, step_last = now, step
+          eta = (num_steps - step) / max(rate, 1e-9)
+          skipped = {f"skipped_updates_{k}": int(v) for k, v in
+                     jax.device_get(state_lib.skipped_updates(state)).items()}
+          log(step, {**scalars, **skipped})  # steps/s reaches TB via `report`
+          logging.info("step %d/%d  %.2f steps/s  ETA %s  %s", step,
+                       num_steps, rate,
+                       time.strftime("%H:%M:%S", time.gmtime(eta)),
+                       "  ".join(f"{k}={v:.4g}"
+                                 for k, v in sorted(scalars.items())))
+          _check_skipped(skipped, config.max_skipped_updates, step,
+                         step - config.log_every_steps + 1, ckpt.latest_step)
+        if step % config.eval_every_steps == 0 or step == num_steps:
+          with report.timed("eval"):
+            result = evaluate(step)
+        if step % config.checkpoint_every_steps == 0 or step == num_steps:
+          with report.timed("checkpoint"):
+            ckpt.save(step, state)
+        preempted = (sigterm.received if jax.process_count() == 1 else
+                     ckpt.reached_preemption(step))
+        if preempted and step < num_steps:
+          if step % config.checkpoint_every_steps:
+            ckpt.save(step, state)
+          ckpt.close()
+          writer.flush()
+          logging.warning("Preempted: checkpoint of step %d saved in %s; run "
+                          "the same command to resume.", step, workdir)
+          return {"preempted_at_step": step}
+  except BaseException:
+    # An error or kill in the loop: let an in-flight (async) checkpoint
+    # save finish, so that the last checkpoint is whole, then re-raise.
+    ckpt.close()
+    raise
   if result is None:  # nothing left to train: evaluate the restored state
     result = evaluate(num_steps)
   ckpt.close()

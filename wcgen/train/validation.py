@@ -35,6 +35,9 @@ def _validate_data(data: ml_collections.ConfigDict) -> None:
   if not 0 <= data.label_noise_rate < 1:
     raise ConfigError(f"data.label_noise_rate must be in [0, 1), got "
                       f"{data.label_noise_rate}")
+  if data.sampling not in ("uniform", "class_balanced"):
+    raise ConfigError(f"unknown data.sampling {data.sampling!r}; choose "
+                      "'uniform' or 'class_balanced'")
   # The Distortion dataclass checks kind, level and fraction.
   input_pipeline.distortion_from_config(data)
 
@@ -77,6 +80,18 @@ def validate_config(config: ml_collections.ConfigDict,
   if not isinstance(config.warmup_steps, int) or config.warmup_steps < 0:
     raise ConfigError(f"warmup_steps must be an integer >= 0, got "
                       f"{config.warmup_steps!r}")
+  if (not isinstance(config.max_skipped_updates, int) or
+      config.max_skipped_updates < 0):
+    raise ConfigError(f"max_skipped_updates must be an integer >= 0, got "
+                      f"{config.max_skipped_updates!r}")
+  if not config.mixup_alpha > 0:
+    raise ConfigError(f"mixup_alpha must be > 0, got {config.mixup_alpha}")
+  if not isinstance(config.augment_crop_pad, int) or config.augment_crop_pad < 0:
+    raise ConfigError(f"augment_crop_pad must be an integer >= 0, got "
+                      f"{config.augment_crop_pad!r}")
+  if not 0 <= config.augment_rotation_deg <= 180:
+    raise ConfigError(f"augment_rotation_deg must be in [0, 180], got "
+                      f"{config.augment_rotation_deg}")
   if config.gp_weight < 0:
     raise ConfigError(f"gp_weight must be >= 0, got {config.gp_weight}")
   for kind, name, known in (("generator", config.generator, models.GENERATORS),
