@@ -40,11 +40,50 @@ def setup() -> None:
   tf.config.set_visible_devices([], "GPU")
 
 
+def _exit_with(message: str) -> None:
+  print(f"error: {message}", file=sys.stderr)
+  sys.exit(2)
+
+
+def parse_flags(argv):
+  """absl flag parser for app.run(main, flags_parser=parse_flags): a bad
+  flag or config override gives one line and exit status 2, not a trace."""
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    _exit_with(f"{e}; see --helpfull")
+  except (AttributeError, KeyError) as e:
+    name = str(e).strip("'\"")
+    _exit_with(f"unknown config field {name!r} in a --config.* override; "
+               "check its spelling against the config file")
+  except (TypeError, ValueError) as e:
+    _exit_with(f"bad config override: {e}")
+
+
+def config_or_exit(name: str = "config"):
+  """FLAGS.<name>, or one line if its file could not be loaded (absl keeps
+  a placeholder that raises only when used)."""
+  config = getattr(flags.FLAGS, name)
+  try:
+    config.keys()
+  except (OSError, ImportError, SyntaxError, AttributeError) as e:
+    lines = [l.strip() for l in str(e).splitlines() if l.strip()]
+    reason = lines[-1] if lines else type(e).__name__
+    _exit_with(f"cannot load the --{name} file: {reason}; give an existing "
+               "configs/*.py file")
+  return config
+
+
 def run_or_exit(fn, *args):
   """Runs fn; a user error (WcgenError) becomes one line on stderr, exit 2."""
-  from wcgen.errors import WcgenError  # pylint: disable=g-import-not-at-top
+  from wcgen.errors import StorageError, WcgenError  # pylint: disable=g-import-not-at-top
   try:
     return fn(*args)
+  except StorageError as e:
+    # Orbax's background writers may still hold failed futures; skip the
+    # interpreter's finalisation (pages of shutdown tracebacks from them).
+    print(f"error: {e}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(2)  # pylint: disable=protected-access
   except WcgenError as e:
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+    _exit_with(str(e))

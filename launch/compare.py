@@ -60,7 +60,7 @@ def main(argv):
 
   results = []
   for method in FLAGS.methods:
-    config = FLAGS.config.copy_and_resolve_references()
+    config = common.config_or_exit().copy_and_resolve_references()
     config.method = method
     result = common.run_or_exit(wcgen.train_and_evaluate, config,
                                 os.path.join(FLAGS.workdir, method))
@@ -76,4 +76,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=common.parse_flags)

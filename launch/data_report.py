@@ -46,8 +46,8 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Too many command-line arguments.")
   common.setup()
-  common.run_or_exit(report, FLAGS.config, FLAGS.workdir)
+  common.run_or_exit(report, common.config_or_exit(), FLAGS.workdir)
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=common.parse_flags)

@@ -44,8 +44,9 @@ def main(argv):
                                FLAGS.process_id)
   logging.info("JAX process %d/%d, local devices %s", jax.process_index(),
                jax.process_count(), jax.local_devices())
-  results = common.run_or_exit(wcgen.train_and_evaluate, FLAGS.config,
-                              FLAGS.workdir, FLAGS.allow_config_change)
+  results = common.run_or_exit(wcgen.train_and_evaluate,
+                               common.config_or_exit(),
+                               FLAGS.workdir, FLAGS.allow_config_change)
   if "preempted_at_step" in results:
     print(f"preempted at step {results['preempted_at_step']}; checkpoint "
           f"saved in {FLAGS.workdir}; run the same command to resume")
@@ -56,4 +57,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=common.parse_flags)

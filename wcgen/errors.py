@@ -19,3 +19,35 @@ class DataError(WcgenError, OSError):
 
 class DivergedError(WcgenError, FloatingPointError):
   """Training produced non-finite losses; the last checkpoint is intact."""
+
+
+class StorageError(WcgenError, OSError):
+  """Writing to the workdir failed (disk full, quota, I/O error); what was
+  written before stays whole, and rerunning the command resumes."""
+
+
+def storage_error(what: str, path: str, error: Exception) -> StorageError:
+  """The one-line StorageError for a failed write of `what` to `path`."""
+  text = str(error)
+  if isinstance(error, OSError) and error.strerror:
+    reason = error.strerror
+  elif "No space left on device" in text:
+    reason = "No space left on device"
+  else:
+    reason = (text.splitlines()[0][:160] if text else type(error).__name__)
+  return StorageError(
+      f"cannot write {what} to {path} ({reason}); free disk space (or fix "
+      "the filesystem) and rerun the same command: it resumes from the last "
+      "complete checkpoint")
+
+
+def is_storage_failure(error: Exception) -> bool:
+  """Whether an exception from a write is the filesystem failing. Orbax
+  reports a full disk as ValueError('RESOURCE_EXHAUSTED: ... No space left
+  on device [os_error_code=...]') from tensorstore."""
+  if isinstance(error, OSError):
+    return True
+  text = str(error)
+  return isinstance(error, ValueError) and any(
+      s in text for s in ("RESOURCE_EXHAUSTED", "No space left", "os_error_code",
+                          "Failed writing"))

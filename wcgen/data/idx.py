@@ -31,8 +31,8 @@ def read_idx(path: str) -> np.ndarray:
     with opener(path, "rb") as f:
       data = f.read()
   except (OSError, EOFError) as e:
-    raise DataError(f"cannot read {path} ({e}); replace it with an intact "
-                    "copy of the original file") from None
+    raise DataError(f"{path} is truncated or damaged ({e}); replace it "
+                    "with an intact copy of the original file") from None
   if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != _UBYTE:
     raise DataError(f"{path} is not an unsigned-byte IDX file; put the "
                     "original MNIST/Fashion-MNIST file there")

@@ -93,15 +93,21 @@ class Datasets:
   def test_class_counts(self) -> np.ndarray:
     return np.bincount(self.test_labels, minlength=self.num_classes)
 
+  def check_batch_size(self, global_batch: int) -> None:
+    """Training batches never repeat an image within one batch of an epoch,
+    so a batch may not exceed the training set."""
+    n = len(self.train_labels)
+    if global_batch > n:
+      raise ConfigError(f"batch_size {global_batch} exceeds the {n} training "
+                        "images; lower --config.batch_size")
+
   def _epoch_index_batches(self, global_batch: int, seed: int,
                            start_step: int) -> tf.data.Dataset:
     """Index batches that pass over the data in epochs: epoch e is a
     stateless shuffle keyed by (seed, e), and step k starts at position
     k * global_batch of that stream."""
     n = len(self.train_labels)
-    if global_batch > n:
-      raise ConfigError(f"batch_size {global_batch} exceeds the {n} training "
-                        "images; lower --config.batch_size")
+    self.check_batch_size(global_batch)
     start_epoch, offset = divmod(start_step * global_batch, n)
 
     def epoch_order(epoch):

@@ -13,6 +13,8 @@ import jax
 import orbax.checkpoint as ocp
 
 from wcgen.errors import DataError
+from wcgen.errors import is_storage_failure
+from wcgen.errors import storage_error
 
 PyTree = Any
 
@@ -31,7 +33,16 @@ class Checkpointer:
     return self._manager.latest_step()
 
   def save(self, step: int, state: PyTree) -> None:
-    self._manager.save(step, args=ocp.args.StandardSave(state))
+    """Starts an (async) save of `step`. A failed write, of this save or of
+    an earlier one still in flight, is a one-line StorageError; complete
+    earlier checkpoints stay as they were."""
+    try:
+      self._manager.save(step, args=ocp.args.StandardSave(state))
+    except (OSError, ValueError) as e:
+      if not is_storage_failure(e):
+        raise
+      raise storage_error(f"the checkpoint of step {step} (or the one before)",
+                          os.fspath(self._manager.directory), e) from None
 
   def restore_or(self, state: PyTree) -> PyTree:
     """The latest good saved state (with `state`'s shardings), else `state`.
@@ -83,5 +94,13 @@ class Checkpointer:
     return self._manager.reached_preemption(step)
 
   def close(self) -> None:
-    self._manager.wait_until_finished()
-    self._manager.close()
+    """Waits for an in-flight save, then releases the manager."""
+    try:
+      self._manager.wait_until_finished()
+    except (OSError, ValueError) as e:
+      if not is_storage_failure(e):
+        raise
+      raise storage_error("the last checkpoint",
+                          os.fspath(self._manager.directory), e) from None
+    finally:
+      self._manager.close()

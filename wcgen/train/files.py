@@ -6,6 +6,7 @@ import tempfile
 from typing import Any, Dict, Iterable
 
 from wcgen.errors import ConfigError
+from wcgen.errors import storage_error
 
 
 def make_workdir(workdir: str) -> None:
@@ -21,20 +22,35 @@ def make_workdir(workdir: str) -> None:
 
 
 def atomic_write_bytes(path: str, data: bytes) -> None:
-  """Writes `data` to a temporary file beside `path`, then renames it."""
+  """Writes `data` to a temporary file beside `path`, then renames it.
+
+  A kill or a failed write (disk full) leaves the old file, if any, whole;
+  the failure is a one-line StorageError.
+  """
   directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+  tmp = None
   try:
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
     with os.fdopen(fd, "wb") as f:
       f.write(data)
       f.flush()
       os.fsync(f.fileno())
     os.replace(tmp, path)
+  except OSError as e:
+    _remove_quietly(tmp)
+    raise storage_error(os.path.basename(path), directory, e) from None
   except BaseException:
-    if os.path.exists(tmp):
-      os.remove(tmp)
+    _remove_quietly(tmp)
     raise
+
+
+def _remove_quietly(path) -> None:
+  if path and os.path.exists(path):
+    try:
+      os.remove(path)
+    except OSError:
+      pass
 
 
 def atomic_write_json(path: str, obj: Any) -> None:
@@ -57,8 +73,11 @@ class JsonlWriter:
                                        for r in kept).encode())
 
   def write(self, row: Dict[str, Any]) -> None:
-    with open(self.path, "a") as f:
-      f.write(json.dumps(row, sort_keys=True) + "\n")
+    try:
+      with open(self.path, "a") as f:
+        f.write(json.dumps(row, sort_keys=True) + "\n")
+    except OSError as e:  # a torn last line is skipped by read_jsonl
+      raise storage_error("a metrics row", self.path, e) from None
 
 
 def read_jsonl(path: str) -> Iterable[Dict[str, Any]]:

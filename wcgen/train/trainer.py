@@ -33,7 +33,7 @@ from wcgen import classification_losses
 from wcgen import methods
 from wcgen.data import input_pipeline
 from wcgen.eval import accuracy
-from wcgen.errors import ConfigError, DivergedError
+from wcgen.errors import ConfigError, DivergedError, WcgenError
 from wcgen.eval import image_grid
 from wcgen.train import checkpointing
 from wcgen.train import files
@@ -151,6 +151,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   batch_sharding = NamedSharding(mesh, P("data"))
 
   data = input_pipeline.create_datasets(config)
+  data.check_batch_size(config.batch_size)  # before anything is written
   logging.info("Training set: %d images, per class %s", len(data.train_labels),
                data.train_class_counts.tolist())
   method = methods.create(config, data.train_class_counts,
@@ -268,8 +269,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
           return {"preempted_at_step": step}
   except BaseException:
     # An error or kill in the loop: let an in-flight (async) checkpoint
-    # save finish, so that the last checkpoint is whole, then re-raise.
-    ckpt.close()
+    # save finish, so that the last checkpoint is whole, then re-raise the
+    # first error (a failing save is only logged here).
+    try:
+      ckpt.close()
+    except WcgenError as e:
+      logging.warning("%s", e)
     raise
   if result is None:  # nothing left to train: evaluate the restored state
     result = evaluate(num_steps)

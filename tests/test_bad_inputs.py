@@ -1,0 +1,234 @@
+"""Table of bad inputs: each stops the launcher with one `error:` line that
+says what to do (exit status 2), before or without losing any work."""
+
+import errno
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+
+import orbax.checkpoint as ocp
+import pytest
+
+from conftest import make_idx_dir
+from wcgen.data import sources
+from wcgen.errors import StorageError
+from wcgen.train import checkpointing
+from wcgen.train import files
+from wcgen.train import trainer
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "launch"))
+import common  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+
+def _set(config, field, value):
+  node = config
+  *parents, leaf = field.split(".")
+  for p in parents:
+    node = node[p]
+  with node.ignore_type():
+    node[leaf] = value
+
+
+def _raw_dir_with(tmp_path, damage):
+  """A fresh mnist raw dir whose train labels file is damaged."""
+  raw = make_idx_dir(str(tmp_path / "raw" / "mnist"), 3, 2)
+  path = os.path.join(raw, "train-labels-idx1-ubyte.gz")
+  if damage == "truncated":
+    with open(path, "r+b") as f:
+      f.truncate(os.path.getsize(path) - 5)
+  elif damage == "wrong_format":  # gzip, but of an HTML error page
+    with gzip.open(path, "wb") as f:
+      f.write(b"<html>404 not found</html>")
+  elif damage == "not_gzip":
+    with open(path, "wb") as f:
+      f.write(b"<html>404 not found</html>")
+  elif damage == "missing":
+    os.remove(path)
+  return str(tmp_path / "raw")
+
+
+# (name, config overrides, expected part of the one line)
+CONFIG_CASES = [
+    ("eps zero", {"eps": 0.0}, "eps must be > 0"),
+    ("imbalance factor < 1", {"data.imbalance_factor": 0.5},
+     "imbalance_factor must be >= 1"),
+    ("unknown method", {"method": "magic"}, "unknown method 'magic'"),
+    ("unknown dataset", {"data.name": "imagenet"},
+     "unknown dataset 'imagenet'"),
+    ("unknown classifier loss", {"classifier_loss": "focal2"},
+     "unknown classifier_loss 'focal2'"),
+    ("unknown divergence", {"divergence": "kl"}, "unknown divergence 'kl'"),
+    ("batch size zero", {"batch_size": 0},
+     "batch_size must be a positive integer"),
+    ("batch size as text", {"batch_size": "64"},
+     "batch_size must be a positive integer, got '64'"),
+    ("steps as float", {"num_train_steps": 10.5},
+     "num_train_steps must be a positive integer"),
+    ("fraction above 1", {"data.train_fraction": 1.5},
+     r"train_fraction must be in (0, 1]"),
+    ("negative sigma", {"data.test_distortion": "gaussian",
+                        "data.test_distortion_level": -0.2},
+     "must be >= 0"),
+    ("label noise rate 1", {"data.label_noise": "symmetric",
+                            "data.label_noise_rate": 1.0},
+     "label_noise_rate must be in [0, 1)"),
+    ("unknown generator", {"generator": "stylegan"},
+     "unknown generator 'stylegan'"),
+    ("checkpoint not on log grid", {"checkpoint_every_steps": 3},
+     "must be a multiple of log_every_steps"),
+    ("batch larger than data", {"batch_size": 4096, "eval_batch_size": 16},
+     "batch_size 4096 exceeds the 174 training images"),
+    ("negative skip limit", {"max_skipped_updates": -1},
+     "max_skipped_updates must be an integer >= 0"),
+]
+
+
+def _expect_one_line(capsys, fn, *args, match):
+  with pytest.raises(SystemExit) as info:
+    common.run_or_exit(fn, *args)
+  assert info.value.code == 2
+  err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
+  assert len(err) == 1 and err[0].startswith("error: "), err
+  assert match in err[0], err[0]
+  return err[0]
+
+
+@pytest.mark.parametrize("name,overrides,match", CONFIG_CASES,
+                         ids=[c[0] for c in CONFIG_CASES])
+def test_bad_config(name, overrides, match, tiny_config, tmp_path, capsys):
+  del name
+  for field, value in overrides.items():
+    _set(tiny_config, field, value)
+  workdir = str(tmp_path / "run")
+  _expect_one_line(capsys, trainer.train_and_evaluate, tiny_config, workdir,
+                   match=match)
+  # Nothing written that a later run would trip over.
+  assert not os.path.exists(os.path.join(workdir, "checkpoints"))
+
+
+@pytest.mark.parametrize("damage,match", [
+    ("missing", "no local files for mnist: put train-images-idx3-ubyte.gz"),
+    ("truncated", "train-labels-idx1-ubyte.gz is truncated"),
+    ("wrong_format", "is not an unsigned-byte IDX file"),
+    ("not_gzip", "is truncated or damaged (Not a gzipped file"),
+])
+def test_bad_data_files(damage, match, tiny_config, tmp_path, capsys,
+                        monkeypatch):
+  monkeypatch.delenv(sources.DATA_DIR_ENV, raising=False)
+  tiny_config.data.name = "mnist"
+  tiny_config.data.data_dir = _raw_dir_with(tmp_path, damage)
+  tiny_config.data.tfds_dir = str(tmp_path / "tfds")
+  _expect_one_line(capsys, trainer.train_and_evaluate, tiny_config,
+                   str(tmp_path / "run"), match=match)
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  assert not tfds.builder("mnist", data_dir=str(tmp_path / "tfds")
+                         ).is_prepared()
+
+
+def test_unwritable_workdir(tiny_config, tmp_path, capsys):
+  blocker = tmp_path / "a_file"
+  blocker.write_text("not a directory")
+  _expect_one_line(capsys, trainer.train_and_evaluate, tiny_config,
+                   str(blocker / "run"), match="cannot create workdir")
+
+
+def test_disk_full_while_saving_a_checkpoint(tiny_config, tmp_path, capsys,
+                                             monkeypatch):
+  """Orbax reports ENOSPC from tensorstore as this ValueError (seen on a
+  full tmpfs); the save of step 4 fails, step 2 stays whole."""
+  save = ocp.CheckpointManager.save
+
+  def full_disk(self, step, *args, **kwargs):
+    if step >= 4:
+      raise ValueError(
+          'RESOURCE_EXHAUSTED: Error writing "x" in OCDBT database: Failed '
+          "to write 525233 bytes to file 5: No space left on device "
+          "[os_error_code='28']")
+    return save(self, step, *args, **kwargs)
+
+  monkeypatch.setattr(ocp.CheckpointManager, "save", full_disk)
+
+  def exit_without_finalising(code):  # the launcher's os._exit, testable
+    raise SystemExit(code)
+
+  monkeypatch.setattr(os, "_exit", exit_without_finalising)
+  tiny_config.method = "erm"
+  workdir = str(tmp_path / "run")
+  line = _expect_one_line(capsys, trainer.train_and_evaluate, tiny_config,
+                          workdir, match="No space left on device")
+  assert "checkpoint of step 4" in line and "rerun the same command" in line
+  ckpt = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"))
+  assert ckpt.latest_step == 2
+  ckpt.close()
+  assert not os.path.exists(os.path.join(workdir, "results.json"))
+
+
+def test_disk_full_while_writing_results_keeps_the_old_file(tmp_path,
+                                                            monkeypatch):
+  path = str(tmp_path / "results.json")
+  files.atomic_write_json(path, {"old": 1})
+
+  def no_space(fd):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+  monkeypatch.setattr(files.os, "fsync", no_space)
+  with pytest.raises(StorageError, match="No space left on device"):
+    files.atomic_write_json(path, {"new": 2})
+  monkeypatch.undo()
+  with open(path) as f:
+    assert f.read().strip().replace(" ", "").replace("\n", "") == '{"old":1}'
+  assert os.listdir(tmp_path) == ["results.json"]  # no temporary left
+
+
+def test_real_full_disk_on_a_small_tmpfs(tmp_path):
+  """The same on a real 64 KiB filesystem, where the machine allows mounts."""
+  mount = tmp_path / "small"
+  mount.mkdir()
+  if shutil.which("mount") is None or subprocess.run(
+      ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+      capture_output=True).returncode:
+    pytest.skip("cannot mount a tmpfs here (needs root/CAP_SYS_ADMIN)")
+  try:
+    path = str(mount / "results.json")
+    files.atomic_write_bytes(path, b"old")
+    with pytest.raises(StorageError, match="No space left on device"):
+      files.atomic_write_bytes(path, b"x" * 200_000)
+    with open(path, "rb") as f:
+      assert f.read() == b"old"
+    assert os.listdir(mount) == ["results.json"]
+  finally:
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+LAUNCHER_CASES = [
+    ("config file missing", ["--config=configs/no_such_config.py"],
+     "cannot load the --config file"),
+    ("override of wrong type", ["--config.batch_size=abc"],
+     "flag --config.batch_size=abc: invalid literal for int()"),
+    ("unknown override", ["--config.no_such_field=1"],
+     "unknown config field 'no_such_field'"),
+    ("batch not divisible by devices",
+     ["--cpu_devices=4", "--config.batch_size=6"],
+     "batch_size=6 is not divisible by the 4 devices"),
+]
+
+
+@pytest.mark.parametrize("name,args,match", LAUNCHER_CASES,
+                         ids=[c[0] for c in LAUNCHER_CASES])
+def test_launcher_flags(name, args, match, tmp_path):
+  del name
+  config = ["--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py")]
+  if any(a.startswith("--config=") for a in args):
+    config = []
+  cmd = [sys.executable, os.path.join(REPO, "launch", "main.py"),
+         f"--workdir={tmp_path / 'run'}", *config, *args]
+  proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                        cwd=REPO)
+  assert proc.returncode == 2, proc.stderr[-2000:]
+  errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
+  assert len(errors) == 1 and match in errors[0], proc.stderr[-2000:]
+  assert "Traceback" not in proc.stderr
+  assert not os.path.exists(tmp_path / "run")
