@@ -1,0 +1,126 @@
+"""Table grids and the table writer; the smoke budget of each table."""
+
+import csv
+import io
+import os
+import subprocess
+import sys
+
+from wcgen.experiments import grid
+from wcgen.experiments import report
+from wcgen.experiments import tables
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+FAKE = {  # accuracies in [0, 1], per seed
+    "erm": {"fashion_mnist_if100": [0.80, 0.82],
+            "fashion_mnist_if20": [0.875]},
+    "worst_case": {"fashion_mnist_if100": [0.70, 0.74, 0.72]},
+}
+
+
+def test_markdown_cells_are_mean_std_beside_the_papers():
+  md = report.markdown(tables.TABLE1, FAKE)
+  rows = {line.split(" | ")[0].strip("| "): line.strip("|").split(" | ")
+          for line in md.splitlines() if line.startswith("| ")}
+  header = [h.strip() for h in rows["method"]]
+  col = header.index("FMNIST IF=100 (ours)")
+  assert header[col + 1] == "FMNIST IF=100 (paper)"
+  erm = [c.strip() for c in rows["Classifier (ERM)"]]
+  assert erm[col] == "81.00 ± 1.41"  # mean 81, sample std sqrt(2)
+  assert erm[col + 1] == "79.89"
+  assert erm[header.index("FMNIST IF=20 (ours)")] == "87.50"  # one seed
+  assert erm[header.index("MNIST IF=100 (ours)")] == "—"
+  ours = [c.strip() for c in rows["Ours (W, Eq. 10)"]]
+  assert ours[col] == "72.00 ± 2.00" and ours[col + 1] == "83.06"
+  delta = [c.strip() for c in rows["Δ-GAN (not in wcgen)"]]
+  assert delta[col] == "—" and delta[col + 1] == "78.85"
+  assert "1/2/3 seed(s)" in md
+
+
+def test_csv_rows_are_exact():
+  text = report.csv_text(tables.TABLE1, FAKE)
+  rows = list(csv.reader(io.StringIO(text)))
+  assert rows[0] == ["table", "row", "column", "seeds", "mean", "std",
+                     "paper", "values"]
+  by_key = {(r[1], r[2]): r for r in rows[1:]}
+  assert by_key[("erm", "fashion_mnist_if100")] == [
+      "1", "erm", "fashion_mnist_if100", "2", "81.0000", "1.4142", "79.89",
+      "80.0000 82.0000"]
+  assert by_key[("mixup", "mnist_if1")] == [
+      "1", "mixup", "mnist_if1", "0", "", "", "", ""]
+  assert len(rows) == 1 + len(tables.TABLE1.rows) * len(tables.TABLE1.columns)
+
+
+def test_cell_config_applies_overrides_and_seed_only():
+  from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
+  base = fmnist_wgan.get_config()
+  row = tables.TABLE1.row("class_balanced")
+  column = next(c for c in tables.TABLE1.columns
+                if c.id == "fashion_mnist_if20")
+  config = grid.cell_config(base, row, column, seed=2,
+                            extra={"data.data_dir": "/d"})
+  assert config.method == "erm" and config.classifier_loss == "class_balanced"
+  assert config.data.imbalance_factor == 20.0 and config.seed == 2
+  assert config.data.data_dir == "/d"
+  assert config.data.subset_seed == base.data.subset_seed  # one fixed subset
+  changed = {k for k in base.to_dict() if base.to_dict()[k] !=
+             config.to_dict()[k]}
+  assert changed == {"method", "classifier_loss", "seed", "data"}
+
+
+def test_plan_filters_and_skips_rows_not_in_wcgen():
+  cells = grid.plan(tables.TABLE1, [0, 1], rows=None,
+                    datasets=["fashion_mnist"])
+  assert {c.dataset for _, c, _ in cells} == {"fashion_mnist"}
+  assert "delta_gan" not in {r.id for r, _, _ in cells}
+  implemented = sum(r.overrides is not None for r in tables.TABLE1.rows)
+  assert len(cells) == implemented * 3 * 2
+
+
+def _reproduce(tiny_data, workdir, *args):
+  cmd = [sys.executable, os.path.join(REPO, "launch", "reproduce.py"),
+         "--budget=smoke", f"--workdir={workdir}",
+         f"--data_dir={tiny_data[0]}", f"--tfds_dir={tiny_data[1]}", *args]
+  proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                        cwd=REPO)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  return proc.stdout
+
+
+def test_smoke_budget_of_each_table_runs_and_resumes(tiny_data, tmp_path):
+  workdir = str(tmp_path / "repro")
+  args = ["--table=1", "--seeds=2", "--rows=erm,class_balanced",
+          "--columns=fashion_mnist_if100"]
+  out = _reproduce(tiny_data, workdir, *args)
+  assert "4 runs trained now, 0 read from finished runs" in out
+  with open(os.path.join(workdir, "table1.csv")) as f:
+    rows = {(r["row"], r["column"]): r for r in csv.DictReader(f)}
+  for key in (("erm", "fashion_mnist_if100"),
+              ("class_balanced", "fashion_mnist_if100")):
+    assert rows[key]["seeds"] == "2"
+    assert 0 <= float(rows[key]["mean"]) <= 100
+  assert rows[("erm", "fashion_mnist_if100")]["paper"] == "79.89"
+  assert os.path.exists(os.path.join(workdir, "table1.png"))
+  first = open(os.path.join(workdir, "table1.csv")).read()
+  # The same command again reads the finished runs and writes the same
+  # numbers.
+  out = _reproduce(tiny_data, workdir, *args)
+  assert "0 runs trained now, 4 read from finished runs" in out
+  assert open(os.path.join(workdir, "table1.csv")).read() == first
+  # The epsilon sweep's smoke budget (one column: a GAN run).
+  _reproduce(tiny_data, workdir, "--table=fig2d", "--seeds=1",
+             "--columns=eps0.3")
+  with open(os.path.join(workdir, "tablefig2d.csv")) as f:
+    eps_rows = {r["column"]: r for r in csv.DictReader(f)}
+  assert eps_rows["eps0.3"]["seeds"] == "1"
+  assert eps_rows["eps1"]["seeds"] == "0"
+
+
+def test_pending_table_is_a_one_line_error(tmp_path):
+  cmd = [sys.executable, os.path.join(REPO, "launch", "reproduce.py"),
+         "--table=2", f"--workdir={tmp_path}"]
+  proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 2
+  errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
+  assert len(errors) == 1 and "needs VGG-16" in errors[0]

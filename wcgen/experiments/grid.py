@@ -1,0 +1,100 @@
+"""Runs a table's grid of configs, skipping runs already finished.
+
+Run (row, column, seed) lives in WORKDIR/table<id>/<row>/<column>/seed<s>;
+a run with results.json is read, not rerun; a run interrupted half-way
+resumes from its checkpoint (the driver does that), so an interrupted sweep
+continues where it stopped when the same command is given again.
+"""
+
+import json
+import os
+import time
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
+
+from absl import logging
+import ml_collections
+import tqdm
+
+from wcgen.experiments.report import Results
+from wcgen.experiments.tables import Column, Row, Table
+from wcgen.train import trainer
+
+# (dataset, budget) -> base config; raises LookupError when wcgen has none.
+BaseConfigFn = Callable[[str, str], ml_collections.ConfigDict]
+
+
+def cell_config(base: ml_collections.ConfigDict, row: Row, column: Column,
+                seed: int,
+                extra: Optional[Dict] = None) -> ml_collections.ConfigDict:
+  """The base config with the column's, the row's and `extra` overrides,
+  and the training seed (the data subset's seed stays fixed, so seeds vary
+  training over one fixed bad data set)."""
+  config = base.copy_and_resolve_references()
+  flat = {**column.overrides, **row.overrides, **(extra or {}), "seed": seed}
+  for field, value in flat.items():
+    node = config
+    *parents, leaf = field.split(".")
+    for p in parents:
+      node = node[p]
+    node[leaf] = value
+  return config
+
+
+def run_dir(workdir: str, table: Table, row: Row, column: Column,
+            seed: int) -> str:
+  return os.path.join(workdir, f"table{table.id}", row.id, column.id,
+                      f"seed{seed}")
+
+
+def plan(table: Table, seeds: Iterable[int], rows: Optional[List[str]] = None,
+         datasets: Optional[List[str]] = None,
+         columns: Optional[List[str]] = None
+         ) -> List[Tuple[Row, Column, int]]:
+  """Cells to run: implemented rows x columns, each optionally filtered
+  (by row id, by dataset, by column id), x seeds."""
+  return [(r, c, s) for c in table.columns
+          if (not datasets or c.dataset in datasets) and
+          (not columns or c.id in columns)
+          for r in table.rows
+          if r.overrides is not None and (not rows or r.id in rows)
+          for s in seeds]
+
+
+def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
+             base_config: BaseConfigFn, rows: Optional[List[str]] = None,
+             datasets: Optional[List[str]] = None,
+             extra: Optional[Dict] = None,
+             columns: Optional[List[str]] = None) -> Tuple[Results, Dict]:
+  """Runs (or reads) every cell; returns (results, info) where info holds
+  wall times, runs done and columns skipped for want of a config."""
+  results: Results = {}
+  info = {"wall_time_sec": 0.0, "ran": 0, "cached": 0, "unavailable": {}}
+  cells = plan(table, list(seeds), rows, datasets, columns)
+  progress = tqdm.tqdm(cells, desc=f"table {table.id} ({budget})", unit="run")
+  for row, column, seed in progress:
+    progress.set_postfix_str(f"{row.id} {column.id} seed {seed}")
+    try:
+      base = base_config(column.dataset, budget)
+    except LookupError as e:
+      info["unavailable"][column.id] = str(e)
+      continue
+    directory = run_dir(workdir, table, row, column, seed)
+    path = os.path.join(directory, "results.json")
+    if os.path.exists(path):
+      with open(path) as f:
+        result = json.load(f)
+      info["cached"] += 1
+    else:
+      t = time.time()
+      result = trainer.train_and_evaluate(
+          cell_config(base, row, column, seed, extra), directory)
+      if "preempted_at_step" in result:
+        raise KeyboardInterrupt(f"preempted in {directory}; rerun the same "
+                                "command to resume the sweep")
+      info["ran"] += 1
+      logging.info("%s %s seed %d: %.4f in %.0f s", row.id, column.id, seed,
+                   result[table.metric], time.time() - t)
+    info["wall_time_sec"] += result.get("wall_time_sec_this_process", 0.0)
+    results.setdefault(row.id, {}).setdefault(column.id, []).append(
+        result[table.metric])
+  return results, info

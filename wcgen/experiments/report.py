@@ -1,0 +1,137 @@
+"""Writes a table's results: Markdown and CSV (ours as mean ± std over
+seeds, the paper's number beside it, labelled) and a plot where the table
+has one. Every file is written atomically."""
+
+import csv
+import io
+import math
+import os
+from typing import Dict, List, Sequence
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from wcgen.experiments.tables import Table  # noqa: E402
+from wcgen.train import files  # noqa: E402
+
+# {row id: {column id: [accuracy in [0, 1] of each seed's run]}}
+Results = Dict[str, Dict[str, Sequence[float]]]
+
+
+def mean_std(values: Sequence[float]):
+  """(mean, sample std) in percent; std is 0 for a single seed."""
+  pct = 100.0 * np.asarray(values, np.float64)
+  std = float(pct.std(ddof=1)) if len(pct) > 1 else 0.0
+  return float(pct.mean()), std
+
+
+def cell_text(values: Sequence[float]) -> str:
+  if not len(values):
+    return "—"
+  mean, std = mean_std(values)
+  return f"{mean:.2f} ± {std:.2f}" if len(values) > 1 else f"{mean:.2f}"
+
+
+def paper_text(value) -> str:
+  return "—" if value is None else f"{value:.2f}"
+
+
+def markdown(table: Table, results: Results, header: str = "") -> str:
+  """One row per method; per column, ours (mean ± std, n seeds) and the
+  paper's number."""
+  cols = table.columns
+  head = ["method"]
+  for c in cols:
+    head += [f"{c.label} (ours)", f"{c.label} (paper)"]
+  lines = [f"## {table.title}", ""]
+  if header:
+    lines += [header, ""]
+  lines += ["| " + " | ".join(head) + " |",
+            "|" + "---|" * len(head)]
+  for row in table.rows:
+    cells = [row.label if row.overrides is not None else
+             f"{row.label} (not in wcgen)"]
+    for c in cols:
+      cells.append(cell_text(results.get(row.id, {}).get(c.id, ())))
+      cells.append(paper_text(row.paper.get(c.id)))
+    lines.append("| " + " | ".join(cells) + " |")
+  seeds = sorted({len(v) for r in results.values() for v in r.values()})
+  lines += ["", f"Ours: mean ± sample std over {'/'.join(map(str, seeds)) or 0}"
+            " seed(s) of the final classifier's test accuracy (no test-set "
+            "model selection). Paper: the numbers printed in the paper, from "
+            "its own code and budget, which we do not have."]
+  return "\n".join(lines) + "\n"
+
+
+def csv_text(table: Table, results: Results) -> str:
+  out = io.StringIO()
+  writer = csv.writer(out, lineterminator="\n")
+  writer.writerow(["table", "row", "column", "seeds", "mean", "std", "paper",
+                   "values"])
+  for row in table.rows:
+    for c in table.columns:
+      values = list(results.get(row.id, {}).get(c.id, ()))
+      mean, std = mean_std(values) if values else (math.nan, math.nan)
+      paper = row.paper.get(c.id)
+      writer.writerow([
+          table.id, row.id, c.id, len(values),
+          "" if not values else f"{mean:.4f}",
+          "" if not values else f"{std:.4f}",
+          "" if paper is None else f"{paper:.2f}",
+          " ".join(f"{100 * v:.4f}" for v in values)])
+  return out.getvalue()
+
+
+def plot(table: Table, results: Results, path: str) -> bool:
+  """Accuracy against the columns' x (one panel per dataset); returns
+  whether anything was drawn."""
+  if table.plot_x_label is None:
+    return False
+  datasets: List[str] = []  # those with any result, in table order
+  for c in table.columns:
+    if c.dataset not in datasets and any(
+        results.get(r.id, {}).get(c.id) for r in table.rows):
+      datasets.append(c.dataset)
+  if not datasets:
+    return False
+  fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.4),
+                           squeeze=False)
+  drawn = False
+  for ax, dataset in zip(axes[0], datasets):
+    cols = sorted((c for c in table.columns if c.dataset == dataset),
+                  key=lambda c: c.x)
+    for row in table.rows:
+      pts = [(c.x, *mean_std(results[row.id][c.id])) for c in cols
+             if results.get(row.id, {}).get(c.id)]
+      if not pts:
+        continue
+      x, m, s = map(np.asarray, zip(*pts))
+      ax.errorbar(x, m, yerr=s, marker="o", capsize=3, label=row.label)
+      drawn = True
+    ax.set_xscale("log")
+    ax.set_xlabel(table.plot_x_label)
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(dataset)
+  if drawn:
+    for ax in axes[0]:
+      ax.legend(fontsize=7)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    files.atomic_write_bytes(path, buf.getvalue())
+  plt.close(fig)
+  return drawn
+
+
+def write(table: Table, results: Results, directory: str,
+          header: str = "") -> Dict[str, str]:
+  """table<id>.md, table<id>.csv and table<id>.png (if any) in directory."""
+  base = os.path.join(directory, f"table{table.id}")
+  files.atomic_write_bytes(base + ".md",
+                           markdown(table, results, header).encode())
+  files.atomic_write_bytes(base + ".csv", csv_text(table, results).encode())
+  written = {"md": base + ".md", "csv": base + ".csv"}
+  if plot(table, results, base + ".png"):
+    written["png"] = base + ".png"
+  return written
