@@ -6,6 +6,9 @@ import os
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+
 from wcgen.experiments import grid
 from wcgen.experiments import report
 from wcgen.experiments import tables
@@ -124,3 +127,15 @@ def test_pending_table_is_a_one_line_error(tmp_path):
   assert proc.returncode == 2
   errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
   assert len(errors) == 1 and "needs VGG-16" in errors[0]
+
+
+def test_shot_groups_follow_the_oltr_thresholds():
+  from wcgen.eval import accuracy  # pylint: disable=g-import-not-at-top
+  counts = [6000, 3597, 2156, 1293, 775, 465, 278, 167, 100, 60]  # IF 100
+  per_class = [0.9, 0.9, 0.8, 0.8, 0.7, 0.7, 0.6, 0.6, 0.4, 0.2]
+  groups = accuracy.shot_group_accuracy(per_class, counts)
+  assert groups["many"] == pytest.approx(np.mean(per_class[:8]))
+  assert groups["medium"] == pytest.approx(0.3)  # 100 and 60 images
+  assert groups["few"] is None
+  groups = accuracy.shot_group_accuracy([1.0, 0.5, 0.0], [500, 50, 5])
+  assert groups == {"many": 1.0, "medium": 0.5, "few": 0.0}

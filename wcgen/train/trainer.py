@@ -295,6 +295,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       "test_accuracy": result["accuracy"],
       "test_balanced_accuracy": result["balanced_accuracy"],
       "test_per_class_accuracy": result["per_class_accuracy"],
+      # Many (> 100 training images) / medium / few (< 20) shot classes.
+      "test_shot_accuracy": accuracy.shot_group_accuracy(
+          result["per_class_accuracy"], data.train_class_counts),
       "test_distorted_accuracy": result.get("distorted", {}).get("accuracy"),
       "test_distortion": dataclasses.asdict(data.distortion),
       "evaluated_classifier": "final step (no test-set model selection)",
