@@ -24,8 +24,8 @@ import common  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
-flags.DEFINE_string("table", None, "1, fig2d (and 2-5 once their models "
-                    "land).")
+flags.DEFINE_string("table", None, "1, 2, 3, 5 or fig2d (the eps sweep); 4 "
+                    "(FID) is not available yet.")
 flags.DEFINE_enum("budget", "cpu", ["smoke", "cpu", "paper"], "Run length.")
 flags.DEFINE_integer("seeds", 3, "Training seeds 0..N-1 per cell.")
 flags.DEFINE_string("workdir", None, "Where the runs and tables go.")

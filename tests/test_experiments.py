@@ -81,6 +81,19 @@ def test_plan_filters_and_skips_rows_not_in_wcgen():
   assert len(cells) == implemented * 3 * 2
 
 
+def test_every_cell_of_every_table_is_a_valid_config():
+  sys.path.insert(0, os.path.join(REPO, "launch"))
+  import reproduce  # pylint: disable=g-import-not-at-top
+  from wcgen.train import validation  # pylint: disable=g-import-not-at-top
+  for table in tables.TABLES.values():
+    for row, column, seed in grid.plan(table, [0]):
+      for budget in ("smoke", "cpu", "paper"):
+        base = reproduce.base_config(column.dataset, budget)
+        config = grid.cell_config(base, row, column, seed)
+        validation.validate_config(config, device_count=1)
+        assert config.data.name == column.dataset
+
+
 def _reproduce(tiny_data, workdir, *args):
   cmd = [sys.executable, os.path.join(REPO, "launch", "reproduce.py"),
          "--budget=smoke", f"--workdir={workdir}",
@@ -120,13 +133,46 @@ def test_smoke_budget_of_each_table_runs_and_resumes(tiny_data, tmp_path):
   assert eps_rows["eps1"]["seeds"] == "0"
 
 
+def test_smoke_cells_of_the_colour_tables(tmp_path):
+  """Table 3's distorted column (scored on the distorted test set) and a
+  Table 2 VGG-16 cell, on CIFAR/SVHN files in their real formats."""
+  from conftest import make_cifar_tarball, make_svhn_dir  # pylint: disable=g-import-not-at-top
+  raw = tmp_path / "raw"
+  make_cifar_tarball(str(raw / "cifar10"), train_per_class=8,
+                     test_per_class=2)
+  make_svhn_dir(str(raw / "svhn_cropped"), train_per_class=8,
+                test_per_class=2)
+  data = (str(raw), str(tmp_path / "tfds"))
+  workdir = str(tmp_path / "repro")
+  _reproduce(data, workdir, "--table=3", "--seeds=1", "--rows=augment",
+             "--columns=cifar10_g0.2")
+  _reproduce(data, workdir, "--table=2", "--seeds=1", "--rows=erm_vgg",
+             "--columns=svhn_cropped_s0.1")
+  import json  # pylint: disable=g-import-not-at-top
+  run = os.path.join(workdir, "table3", "augment", "cifar10_g0.2", "seed0",
+                     "results.json")
+  with open(run) as f:
+    result = json.load(f)
+  assert result["test_distortion"]["kind"] == "gaussian"
+  with open(os.path.join(workdir, "table3.csv")) as f:
+    row = next(r for r in csv.DictReader(f) if r["column"] == "cifar10_g0.2"
+               and r["row"] == "augment")
+  assert float(row["mean"]) == pytest.approx(
+      100 * result["test_distorted_accuracy"], abs=1e-3)
+  assert row["paper"] == "85.25"
+  with open(os.path.join(workdir, "table2.csv")) as f:
+    row = next(r for r in csv.DictReader(f) if r["row"] == "erm_vgg" and
+               r["column"] == "svhn_cropped_s0.1")
+  assert row["seeds"] == "1" and row["paper"] == "93.70"
+
+
 def test_pending_table_is_a_one_line_error(tmp_path):
   cmd = [sys.executable, os.path.join(REPO, "launch", "reproduce.py"),
-         "--table=2", f"--workdir={tmp_path}"]
+         "--table=4", f"--workdir={tmp_path}"]
   proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
   assert proc.returncode == 2
   errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
-  assert len(errors) == 1 and "needs VGG-16" in errors[0]
+  assert len(errors) == 1 and "needs FID" in errors[0]
 
 
 def test_shot_groups_follow_the_oltr_thresholds():

@@ -86,3 +86,21 @@ def test_variant_configs_differ_only_where_they_say():
   assert mnist["data"]["name"] == "mnist"
   for config in (fmnist_js.get_config("tiny"), mnist_wgan.get_config("tiny")):
     validation.validate_config(config, device_count=2)
+
+
+def test_colour_configs_are_valid_and_say_what_they_change():
+  from configs import cifar_js, cifar_wgan, svhn_js, svhn_wgan  # pylint: disable=g-import-not-at-top
+  base = fmnist_wgan.get_config().to_dict()
+  cifar = cifar_wgan.get_config().to_dict()
+  assert cifar["data"]["name"] == "cifar10"
+  assert cifar["classifier"] == "resnet32"
+  assert cifar_wgan.get_config("paper").classifier == "resnet101"
+  assert {k for k in base if base[k] != cifar[k]} == {"data", "classifier"}
+  svhn = svhn_wgan.get_config()
+  assert svhn.data.name == "svhn_cropped" and not svhn.augment_flip
+  assert svhn.data.test_distortion == "gaussian"
+  for module in (cifar_wgan, cifar_js, svhn_wgan, svhn_js):
+    for arg in ("", "tiny", "paper"):
+      validation.validate_config(module.get_config(arg), device_count=2)
+  assert cifar_js.get_config().divergence == "js"
+  assert svhn_js.get_config().gp_weight == 0.0

@@ -93,8 +93,8 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
                                 "command to resume the sweep")
       info["ran"] += 1
       logging.info("%s %s seed %d: %.4f in %.0f s", row.id, column.id, seed,
-                   result[table.metric], time.time() - t)
+                   result[column.metric or table.metric], time.time() - t)
     info["wall_time_sec"] += result.get("wall_time_sec_this_process", 0.0)
     results.setdefault(row.id, {}).setdefault(column.id, []).append(
-        result[table.metric])
+        result[column.metric or table.metric])
   return results, info

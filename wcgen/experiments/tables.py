@@ -20,6 +20,7 @@ class Column:
   dataset: str
   overrides: Overrides = dataclasses.field(default_factory=dict)
   x: Optional[float] = None  # position on the table's plot, if any
+  metric: Optional[str] = None  # the results.json key; default the table's
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,12 +114,119 @@ FIG2D = Table(
     plot_x_label="ε (λ = 1/ε)",
 )
 
-TABLES = {t.id: t for t in (TABLE1, FIG2D)}
+
+def _distorted(dataset: str, label: str, kind: str, level: float) -> Column:
+  short = {"gaussian": "G", "salt_pepper": "S"}[kind]
+  return Column(f"{dataset}_{short.lower()}{level:g}",
+                f"{label} {short}({level:g})", dataset,
+                {"data.imbalance_factor": 1.0, "data.test_distortion": kind,
+                 "data.test_distortion_level": level},
+                metric="test_distorted_accuracy")
+
+
+def _normal(dataset: str, label: str) -> Column:
+  return Column(f"{dataset}_normal", f"{label} Normal", dataset,
+                {"data.imbalance_factor": 1.0})
+
+
+# Clean-trained, distorted-test (70% of test images). Each column is its
+# own run here (the same clean training repeated per distortion).
+_T2_COLUMNS = (
+    [_distorted("cifar10", "CIFAR-10", "gaussian", s) for s in (0.2, 0.3)] +
+    [_distorted("cifar10", "CIFAR-10", "salt_pepper", 0.02),
+     _normal("cifar10", "CIFAR-10")] +
+    [_distorted("svhn_cropped", "SVHN", "gaussian", s) for s in (0.5, 0.7)] +
+    [_distorted("svhn_cropped", "SVHN", "salt_pepper", 0.1),
+     _normal("svhn_cropped", "SVHN")])
+
+_VGG, _RESNET = {"classifier": "vgg16"}, {"classifier": "resnet101"}
+TABLE2 = Table(
+    id="2",
+    title="Accuracy (%) on clean training sets and distorted test sets "
+          "(paper's Table 2)",
+    columns=_T2_COLUMNS,
+    rows=(
+        Row("erm_vgg", "VGG16", {"method": "erm", **_VGG}, _paper(
+            _T2_COLUMNS, (82.98, 63.09, 63.87, 91.86, 94.84, 94.09, 93.70,
+                          97.63))),
+        Row("erm_resnet", "ResNet-101", {"method": "erm", **_RESNET}, _paper(
+            _T2_COLUMNS, (84.41, 64.15, 64.53, 93.04, 95.25, 94.52, 94.23,
+                          98.17))),
+        Row("gan_augment", "DAGAN-style GAN augmentation (ResNet-101)",
+            {"method": "gan_augment", **_RESNET}, _paper(
+                _T2_COLUMNS, (80.67, 61.19, 61.38, 91.66, 94.64, 94.45,
+                              93.91, 97.82))),
+        Row("triple_gan", "Triple GAN (cooperative G, ResNet-101)",
+            {"method": "triple_gan", **_RESNET}, _paper(
+                _T2_COLUMNS, (84.57, 63.76, 64.51, 92.81, 95.21, 94.60,
+                              94.09, 97.85))),
+        Row("delta_gan", "Δ-GAN", None, _paper(
+            _T2_COLUMNS, (84.46, 64.28, 64.59, 92.87, 95.42, 94.37, 94.14,
+                          97.76))),
+        Row("worst_case_vgg", "Ours-VGG", {"method": "worst_case", **_VGG},
+            _paper(_T2_COLUMNS, (85.02, 64.43, 65.26, 92.32, 95.08, 94.55,
+                                 94.04, 97.69))),
+        Row("worst_case_resnet", "Ours-ResNet",
+            {"method": "worst_case", **_RESNET}, _paper(
+                _T2_COLUMNS, (85.87, 65.43, 66.80, 93.01, 95.58, 95.02,
+                              94.67, 98.33))),
+        Row("mixqualnet", "MixQualNet", None, _paper(
+            _T2_COLUMNS, (86.56, 65.70, 66.71, 89.62, 95.48, 95.27, 94.21,
+                          96.80))),
+        Row("dctnet", "DCTNet", None, _paper(
+            _T2_COLUMNS, (85.42, 65.68, 69.13, 90.93, 95.55, 95.10, 94.88,
+                          97.41))),
+    ),
+)
+
+_T3_COLUMNS = (
+    _lt("cifar10", "CIFAR-10", 10),
+    _distorted("cifar10", "CIFAR-10", "gaussian", 0.2),
+    Column("cifar10_reduced0.2", "CIFAR-10 reduced 20%", "cifar10",
+           {"data.imbalance_factor": 1.0, "data.train_fraction": 0.2}),
+)
+TABLE3 = Table(
+    id="3",
+    title="Accuracy (%) on CIFAR-10 against data augmentation (paper's "
+          "Table 3)",
+    columns=_T3_COLUMNS,
+    rows=(
+        Row("augment", "Combination (crop, flip, rotation)",
+            {"method": "augment"}, _paper(_T3_COLUMNS, (85.63, 85.25, 83.59))),
+        Row("mixup", "Mixup", {"method": "mixup"},
+            _paper(_T3_COLUMNS, (86.04, 85.66, 83.91))),
+        Row("worst_case", "Ours", {"method": "worst_case"},
+            _paper(_T3_COLUMNS, (86.86, 85.87, 84.60))),
+    ),
+)
+
+_REDUCED = {"data.imbalance_factor": 1.0, "data.train_fraction": 0.2,
+            "classifier": "resnet101"}
+_T5_COLUMNS = (
+    Column("bn_wd", "BN+WD", "cifar10", dict(_REDUCED)),
+    Column("no_bn", "No BN", "cifar10", {**_REDUCED, "use_batchnorm": False}),
+    Column("no_wd", "No WD", "cifar10",
+           {**_REDUCED, "optim.c_weight_decay": 0.0}),
+    Column("neither", "Neither", "cifar10",
+           {**_REDUCED, "use_batchnorm": False, "optim.c_weight_decay": 0.0}),
+)
+TABLE5 = Table(
+    id="5",
+    title="Ablation on reduced (20%) CIFAR-10 with ResNet-101 (paper's "
+          "Table 5; its rows are our columns)",
+    columns=_T5_COLUMNS,
+    rows=(
+        Row("erm", "CNN (ERM)", {"method": "erm"},
+            _paper(_T5_COLUMNS, (83.19, 75.14, 77.01, 71.85))),
+        Row("gan_augment", "DAGAN-style", {"method": "gan_augment"},
+            _paper(_T5_COLUMNS, (83.08, 71.92, 75.38, 71.63))),
+        Row("worst_case", "Ours", {"method": "worst_case"},
+            _paper(_T5_COLUMNS, (84.60, 78.01, 78.71, 75.42))),
+    ),
+)
+
+TABLES = {t.id: t for t in (TABLE1, TABLE2, TABLE3, TABLE5, FIG2D)}
 # Tables whose grids need what wcgen does not have yet; reproduce.py says so.
 PENDING = {
-    "2": "needs VGG-16 / ResNet-101 classifiers and configs/cifar_wgan.py, "
-         "configs/svhn_wgan.py (issue 4)",
-    "3": "needs configs/cifar_wgan.py with the BigGAN generator (issue 4)",
     "4": "needs FID with local Inception weights (issue 7)",
-    "5": "needs ResNet-101 with BatchNorm/weight decay switches (issue 4)",
 }

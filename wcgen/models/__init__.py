@@ -6,10 +6,20 @@ from wcgen.errors import ConfigError
 from wcgen.models.classifiers import TripleGANCNN
 from wcgen.models.critics import ProjectionCritic
 from wcgen.models.generators import DCGANGenerator
+from wcgen.models import resnets
+from wcgen.models import vgg
 
 GENERATORS = ("dcgan",)
 CRITICS = ("projection",)
-CLASSIFIERS = ("triple_gan_cnn",)
+# name -> fn(num_classes, use_batchnorm); the Triple-GAN CNN also takes the
+# config's dropout rate.
+_CLASSIFIER_FNS = {
+    "vgg16": vgg.vgg16,
+    "resnet18": resnets.resnet18,
+    "resnet32": resnets.resnet32,
+    "resnet101": resnets.resnet101,
+}
+CLASSIFIERS = ("triple_gan_cnn",) + tuple(_CLASSIFIER_FNS)
 
 
 def _check(kind: str, name: str, known) -> None:
@@ -30,4 +40,7 @@ def create_critic(config: ml_collections.ConfigDict, num_classes: int):
 
 def create_classifier(config: ml_collections.ConfigDict, num_classes: int):
   _check("classifier", config.classifier, CLASSIFIERS)
-  return TripleGANCNN(num_classes, config.dropout_rate, config.use_batchnorm)
+  if config.classifier == "triple_gan_cnn":
+    return TripleGANCNN(num_classes, config.dropout_rate,
+                        config.use_batchnorm)
+  return _CLASSIFIER_FNS[config.classifier](num_classes, config.use_batchnorm)

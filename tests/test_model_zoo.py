@@ -1,0 +1,73 @@
+"""The classifiers' parameter counts against published figures, and output
+shapes of every model."""
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+from wcgen.models import classifiers, critics, generators, resnets, vgg
+
+
+def _count(module, shape=(1, 32, 32, 3)):
+  variables = jax.eval_shape(lambda: module.init(
+      jax.random.PRNGKey(0), jnp.zeros(shape), train=False))
+  return sum(x.size for x in jax.tree.leaves(variables["params"]))
+
+
+@pytest.mark.parametrize("build,published", [
+    # He et al. 2016, Table 6 / the LDAM-DRW code: ResNet-32 has 0.46 M.
+    (resnets.resnet32, 464_154),
+    # The usual CIFAR ResNet-18 / ResNet-101 (3x3 stem, no max-pool), as
+    # counted by e.g. kuangliu/pytorch-cifar: 11.17 M and 42.51 M.
+    (resnets.resnet18, 11_173_962),
+    (resnets.resnet101, 42_512_970),
+])
+def test_resnet_parameter_counts(build, published):
+  assert _count(build(10)) == published
+
+
+def test_vgg16_parameter_count():
+  # pytorch-cifar's VGG-16 has 14,728,266 parameters; its 13 convolutions
+  # carry a bias that the BatchNorm after them makes redundant, which ours
+  # drop: 64*2 + 128*2 + 256*3 + 512*6 = 4,224 fewer.
+  assert _count(vgg.vgg16(10)) == 14_728_266 - 4_224
+  no_bn = _count(vgg.vgg16(10, use_batchnorm=False))
+  bn_params = 2 * (64 * 2 + 128 * 2 + 256 * 3 + 512 * 6)
+  assert no_bn == 14_728_266 - bn_params
+
+
+def test_batchnorm_switch_removes_every_batchnorm():
+  variables = jax.eval_shape(lambda: resnets.resnet18(10, False).init(
+      jax.random.PRNGKey(0), jnp.zeros((1, 32, 32, 3)), train=False))
+  assert "batch_stats" not in variables
+
+
+@pytest.mark.parametrize("size,channels", [(32, 1), (32, 3), (28, 1),
+                                           (28, 3)])
+@pytest.mark.parametrize("name", ["triple_gan_cnn", "resnet32", "resnet18",
+                                  "vgg16"])
+def test_classifier_output_shapes(name, size, channels):
+  if name == "vgg16" and size == 28:
+    pytest.skip("VGG-16's five 2x2 pools need 32 px (the paper's size)")
+  module = {"triple_gan_cnn": classifiers.TripleGANCNN(7),
+            "resnet32": resnets.resnet32(7), "resnet18": resnets.resnet18(7),
+            "vgg16": vgg.vgg16(7)}[name]
+  x = jnp.zeros((2, size, size, channels))
+  out = jax.eval_shape(
+      lambda: module.init_with_output(jax.random.PRNGKey(0), x, train=False,
+                                      return_features=True)[0])
+  logits, feats = out
+  assert logits.shape == (2, 7) and feats.shape[0] == 2
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_generator_and_critic_shapes(channels):
+  g = generators.DCGANGenerator(10, channels, 8)
+  z, y = jnp.zeros((3, 16)), jnp.arange(3)
+  images = jax.eval_shape(lambda: g.init_with_output(
+      jax.random.PRNGKey(0), z, y, train=False)[0])
+  assert images.shape == (3, 32, 32, channels)
+  d = critics.ProjectionCritic(10, 8)
+  scores = jax.eval_shape(lambda: d.init_with_output(
+      jax.random.PRNGKey(0), jnp.zeros((3, 32, 32, channels)), y)[0])
+  assert scores.shape == (3,)
