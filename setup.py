@@ -20,6 +20,9 @@ INSTALL_REQUIRES = [
     # tfds' download_and_prepare needs it and does not declare it.
     "importlib_resources",
     "matplotlib>=3.8",
+    # SVHN's .mat reader; t-SNE of the classifier's features.
+    "scipy>=1.10",
+    "scikit-learn>=1.3",
     "tqdm>=4.60",
     "numpy>=1.26",
     "absl-py",
@@ -28,6 +31,10 @@ INSTALL_REQUIRES = [
 TEST_REQUIRES = [
     "pytest>=8",
     "pytest-xdist>=3.5",
+    # notebooks/quickstart.ipynb is executed by the suite.
+    "nbformat>=5.9",
+    "nbclient>=0.10",
+    "ipykernel>=6.29",
 ]
 
 setuptools.setup(

@@ -10,14 +10,14 @@ import io
 import os
 from typing import Any, Dict
 
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+# Figures are built without pyplot (no global backend to set, nothing
+# left open), so the library can be used inside notebooks.
+from matplotlib.figure import Figure
+import numpy as np
 
-from wcgen.data import input_pipeline  # noqa: E402
-from wcgen.eval import image_grid  # noqa: E402
-from wcgen.train import files  # noqa: E402
+from wcgen.data import input_pipeline
+from wcgen.eval import image_grid
+from wcgen.train import files
 
 
 def summarize(data: input_pipeline.Datasets) -> Dict[str, Any]:
@@ -56,7 +56,6 @@ def format_table(summary: Dict[str, Any]) -> str:
 def _save_figure(fig, path: str) -> None:
   buf = io.BytesIO()
   fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-  plt.close(fig)
   files.atomic_write_bytes(path, buf.getvalue())
 
 
@@ -65,7 +64,8 @@ def class_histogram(summary: Dict[str, Any], path: str) -> None:
   clean = np.asarray(summary["train_per_class_clean_labels"])
   noisy = np.asarray(summary["train_per_class"])
   classes = np.arange(len(clean))
-  fig, ax = plt.subplots(figsize=(6, 3.5))
+  fig = Figure(figsize=(6, 3.5))
+  ax = fig.subplots()
   ax.bar(classes - 0.2, clean, 0.4, label="train (clean labels)")
   ax.bar(classes + 0.2, noisy, 0.4, label="train (labels trained on)")
   ax.set_yscale("log")
@@ -103,8 +103,8 @@ def label_noise_examples(data: input_pipeline.Datasets, path: str,
   flipped = flipped[:count]
   if not len(flipped):
     return 0
-  fig, axes = plt.subplots(1, len(flipped), figsize=(1.2 * len(flipped), 1.6),
-                           squeeze=False)
+  fig = Figure(figsize=(1.2 * len(flipped), 1.6))
+  axes = fig.subplots(1, len(flipped), squeeze=False)
   for ax, i in zip(axes[0], flipped):
     image = data.train_images[i]
     ax.imshow(image[..., 0] if image.shape[-1] == 1 else image,

@@ -2,12 +2,12 @@
 
 import io
 
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.image  # noqa: E402
-import numpy as np  # noqa: E402
+# No matplotlib.use(): imsave and Figure need no pyplot backend, and
+# forcing one would stop notebooks from showing figures inline.
+import matplotlib.image
+import numpy as np
 
-from wcgen.train import files  # noqa: E402
+from wcgen.train import files
 
 
 def make_grid(images: np.ndarray, rows: int, pad: int = 1) -> np.ndarray:

@@ -8,13 +8,13 @@ import math
 import os
 from typing import Dict, List, Sequence
 
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+# Figures are built without pyplot (no global backend to set, nothing
+# left open), so the library can be used inside notebooks.
+from matplotlib.figure import Figure
+import numpy as np
 
-from wcgen.experiments.tables import Table  # noqa: E402
-from wcgen.train import files  # noqa: E402
+from wcgen.experiments.tables import Table
+from wcgen.train import files
 
 # {row id: {column id: [accuracy in [0, 1] of each seed's run]}}
 Results = Dict[str, Dict[str, Sequence[float]]]
@@ -96,8 +96,8 @@ def plot(table: Table, results: Results, path: str) -> bool:
       datasets.append(c.dataset)
   if not datasets:
     return False
-  fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.4),
-                           squeeze=False)
+  fig = Figure(figsize=(4.2 * len(datasets), 3.4))
+  axes = fig.subplots(1, len(datasets), squeeze=False)
   drawn = False
   for ax, dataset in zip(axes[0], datasets):
     cols = sorted((c for c in table.columns if c.dataset == dataset),
@@ -120,7 +120,6 @@ def plot(table: Table, results: Results, path: str) -> bool:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     files.atomic_write_bytes(path, buf.getvalue())
-  plt.close(fig)
   return drawn
 
 
