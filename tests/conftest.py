@@ -62,6 +62,18 @@ def tiny_data(tmp_path_factory):
   return str(base / "raw"), tfds_dir
 
 
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory, tiny_data):
+  """(config, workdir, results) of one finished `:tiny` worst-case run."""
+  from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
+  from wcgen.train import trainer  # pylint: disable=g-import-not-at-top
+  config = fmnist_wgan.get_config("tiny")
+  config.data.data_dir, config.data.tfds_dir = tiny_data
+  workdir = str(tmp_path_factory.mktemp("run"))
+  results = trainer.train_and_evaluate(config, workdir)
+  return config, workdir, results
+
+
 @pytest.fixture
 def tiny_config(tiny_data):
   """The `:tiny` config of configs/fmnist_wgan.py on the tiny data."""

@@ -19,16 +19,6 @@ from wcgen.train import trainer
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory, tiny_data):
-  from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
-  config = fmnist_wgan.get_config("tiny")
-  config.data.data_dir, config.data.tfds_dir = tiny_data
-  workdir = str(tmp_path_factory.mktemp("run"))
-  results = trainer.train_and_evaluate(config, workdir)
-  return config, workdir, results
-
-
 def _restore(config, workdir, step):
   """The checkpoint of `step`, restored into a differently seeded state."""
   method = methods.create(config, [1] * 10, 1)

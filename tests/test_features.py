@@ -1,0 +1,48 @@
+"""Feature pictures and distances of a finished run."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+from wcgen.eval import features
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_tsne_keeps_separated_clusters_apart(tmp_path):
+  rng = np.random.default_rng(0)
+  centres = rng.normal(size=(3, 20)) * 10
+  labels = np.repeat(np.arange(3), 40)
+  feats = centres[labels] + rng.normal(size=(120, 20))
+  embedding = features.tsne_figure({"a": (feats[:60], labels[:60]),
+                                    "b": (feats[60:], labels[60:])},
+                                   str(tmp_path / "t.png"))
+  assert embedding.shape == (120, 2)
+  # Nearest neighbour in the embedding has the same class.
+  d = ((embedding[:, None] - embedding[None]) ** 2).sum(-1)
+  np.fill_diagonal(d, np.inf)
+  assert np.mean(labels[d.argmin(1)] == labels) > 0.95
+  assert os.path.getsize(tmp_path / "t.png") > 1000
+
+
+def test_features_launcher_on_a_finished_run(finished_run, tmp_path):
+  config, workdir, _ = finished_run
+  run = str(tmp_path / "run")
+  shutil.copytree(workdir, run)
+  cmd = [sys.executable, os.path.join(REPO, "launch", "features.py"),
+         f"--workdir={run}", "--samples=40", "--cpu_devices=1"]
+  env = dict(os.environ, PYTHONPATH=REPO)
+  proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                        env=env)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  with open(os.path.join(run, "fcd.json")) as f:
+    fcd = json.load(f)
+  value = fcd["fcd_to_real_test_images"]["worst-case samples"]
+  assert np.isfinite(value) and value >= 0
+  assert "not FID" in fcd["note"]
+  assert os.path.getsize(os.path.join(run, "tsne.png")) > 1000
+  del config

@@ -1,0 +1,108 @@
+"""The classifier's penultimate features: t-SNE pictures and the FCD.
+
+The paper's Fig. 2a-c shows t-SNE embeddings of a classifier's features
+for real images, GAN samples and worst-case samples. `run_features` reads
+a finished run back (config.json + latest checkpoint) so the pictures and
+distances can be made after training, for any method with a generator.
+"""
+
+import io
+import json
+import os
+from typing import Dict, Optional, Tuple
+
+import jax
+import jax.numpy as jnp
+from matplotlib.figure import Figure
+import ml_collections
+import numpy as np
+
+from wcgen import methods
+from wcgen.errors import DataError
+from wcgen.train import checkpointing
+from wcgen.train import files
+
+Group = Tuple[np.ndarray, np.ndarray]  # features [N, D], labels [N]
+
+
+def load_run(workdir: str):
+  """(config, method, state) of the finished or checkpointed run."""
+  path = os.path.join(workdir, "config.json")
+  if not os.path.exists(path):
+    raise DataError(f"{workdir} holds no run (no config.json); give the "
+                    "--workdir of a run of launch/main.py")
+  with open(path) as f:
+    config = ml_collections.ConfigDict(json.load(f))
+  from wcgen.data import sources  # pylint: disable=g-import-not-at-top
+  spec = sources.get_spec(config.data.name)
+  method = methods.create(config, [1] * spec.num_classes, spec.image_shape[-1])
+  image_shape = (config.data.image_size,) * 2 + (spec.image_shape[-1],)
+  state = method.init(jax.random.PRNGKey(0), image_shape)
+  ckpt = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"))
+  if ckpt.latest_step is None:
+    raise DataError(f"{workdir} has no checkpoint yet; train it first")
+  state = ckpt.restore_or(state)
+  ckpt.close()
+  return config, method, state
+
+
+def penultimate_features(method, state, images: np.ndarray,
+                         batch_size: int = 500) -> np.ndarray:
+  """Features [N, D] of the method's classifier (inference mode)."""
+  apply = jax.jit(lambda s, x: method.classifier.apply(
+      s.classifier.variables, x, train=False, return_features=True)[1])
+  out = [np.asarray(apply(state, jnp.asarray(images[i:i + batch_size])))
+         for i in range(0, len(images), batch_size)]
+  return np.concatenate(out).astype(np.float64)
+
+
+def generated_images(method, state, labels: np.ndarray, seed: int = 0,
+                     batch_size: int = 500) -> np.ndarray:
+  """Samples of the method's generator for `labels`."""
+  sample = jax.jit(method.sample)
+  key = jax.random.PRNGKey(seed)
+  out = []
+  for i in range(0, len(labels), batch_size):
+    images = sample(state, jax.random.fold_in(key, i),
+                    jnp.asarray(labels[i:i + batch_size]))
+    if images is None:
+      raise DataError("this run's method has no generator; give a run of "
+                      "worst_case, gan_augment or triple_gan")
+    out.append(np.asarray(images))
+  return np.concatenate(out)
+
+
+def tsne(features: np.ndarray, seed: int = 0) -> np.ndarray:
+  """2-D t-SNE embedding [N, 2] (scikit-learn, PCA initialisation)."""
+  from sklearn.manifold import TSNE  # pylint: disable=g-import-not-at-top
+  perplexity = float(min(30.0, max(2.0, (len(features) - 1) / 3)))
+  return TSNE(2, perplexity=perplexity, init="pca", random_state=seed
+              ).fit_transform(features)
+
+
+def tsne_figure(groups: Dict[str, Group], path: str, seed: int = 0,
+                title: Optional[str] = None) -> np.ndarray:
+  """One shared t-SNE of every group's features, one panel per group,
+  points coloured by class. Writes a PNG; returns the embedding."""
+  names = list(groups)
+  features = np.concatenate([groups[n][0] for n in names])
+  embedding = tsne(features, seed)
+  fig = Figure(figsize=(4 * len(names), 4))
+  axes = fig.subplots(1, len(names), squeeze=False)[0]
+  start = 0
+  for ax, name in zip(axes, names):
+    labels = groups[name][1]
+    part = embedding[start:start + len(labels)]
+    start += len(labels)
+    points = ax.scatter(part[:, 0], part[:, 1], c=labels, cmap="tab10",
+                        s=4, vmin=0, vmax=9)
+    ax.set_title(name)
+    ax.set_xticks([])
+    ax.set_yticks([])
+  fig.colorbar(points, ax=list(axes), label="class")
+  if title:
+    fig.suptitle(title)
+  buf = io.BytesIO()
+  fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+  files.atomic_write_bytes(path, buf.getvalue())
+  return embedding
