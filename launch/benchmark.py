@@ -72,7 +72,6 @@ def pipeline_images_per_second(config, batch_size: int, batches: int):
 def main(argv):
   del argv
   import jax  # pylint: disable=g-import-not-at-top
-  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
   from jax.sharding import NamedSharding, PartitionSpec as P  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   from wcgen import methods  # pylint: disable=g-import-not-at-top

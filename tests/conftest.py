@@ -54,7 +54,7 @@ def make_idx_dir(root, train_per_class=24, test_per_class=4, seed=0):
 def tiny_data(tmp_path_factory):
   """(raw IDX dir, tfds dir) holding a tiny fashion_mnist, prepared once."""
   base = tmp_path_factory.mktemp("data")
-  raw = make_idx_dir(str(base / "raw" / "fashion_mnist"))
+  make_idx_dir(str(base / "raw" / "fashion_mnist"))
   tfds_dir = str(base / "tfds")
   from wcgen.data import sources  # pylint: disable=g-import-not-at-top
   sources.prepare("fashion_mnist", data_dir=str(base / "raw"),

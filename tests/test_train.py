@@ -9,12 +9,10 @@ import sys
 import jax
 import matplotlib.image
 import numpy as np
-import pytest
 
 from wcgen import methods
 from wcgen.train import checkpointing
 from wcgen.train import files
-from wcgen.train import trainer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -10,7 +10,6 @@ adjusted, LDAM) combine with mixup; for cross-entropy the two are equal.
 from typing import Callable, Tuple
 
 import jax
-import jax.numpy as jnp
 
 
 def mix_batch(key: jax.Array, images: jax.Array, labels: jax.Array,
