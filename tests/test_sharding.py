@@ -1,4 +1,4 @@
-"""The sharded joint step gives the same update on 1 and on 4 devices."""
+"""The sharded joint step gives the same update on 1, 4 and 8 devices."""
 
 import os
 import subprocess
@@ -50,12 +50,14 @@ def _run(devices, path):
   return np.load(path)
 
 
-def test_one_vs_four_devices_same_step(tmp_path):
+def test_one_vs_four_and_eight_devices_same_step(tmp_path):
   one = _run(1, str(tmp_path / "one.npz"))
-  four = _run(4, str(tmp_path / "four.npz"))
-  assert int(one["devices"]) == 1 and int(four["devices"]) == 4
-  assert set(one.files) == set(four.files)
-  for name in sorted(set(one.files) - {"devices"}):
-    a, b = one[name].astype(np.float64), four[name].astype(np.float64)
-    # Reduction order differs across devices: equal up to round-off.
-    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=name)
+  for devices in (4, 8):
+    many = _run(devices, str(tmp_path / f"d{devices}.npz"))
+    assert int(one["devices"]) == 1 and int(many["devices"]) == devices
+    assert set(one.files) == set(many.files)
+    for name in sorted(set(one.files) - {"devices"}):
+      a, b = one[name].astype(np.float64), many[name].astype(np.float64)
+      # Reduction order differs across devices: equal up to round-off.
+      np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5,
+                                 err_msg=f"{devices} devices: {name}")
