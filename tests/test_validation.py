@@ -94,7 +94,9 @@ def test_colour_configs_are_valid_and_say_what_they_change():
   cifar = cifar_wgan.get_config().to_dict()
   assert cifar["data"]["name"] == "cifar10"
   assert cifar["classifier"] == "resnet32"
-  assert cifar_wgan.get_config("paper").classifier == "resnet101"
+  paper = cifar_wgan.get_config("paper")
+  assert paper.classifier == "resnet101"
+  assert paper.generator == paper.critic == "biggan"
   assert {k for k in base if base[k] != cifar[k]} == {"data", "classifier"}
   svhn = svhn_wgan.get_config()
   assert svhn.data.name == "svhn_cropped" and not svhn.augment_flip

@@ -5,7 +5,9 @@ modules and optax optimisers, `jax.jit(game.train_step)`, and call it in
 your own loop. Module contracts:
 
 * generator(z [B, Z], labels [B], train: bool) -> images [B, H, W, C]
-* critic(images, labels [B]) -> scores [B]           (no BatchNorm)
+* critic(images, labels [B]) -> scores [B]           (no BatchNorm; a
+  critic with spectral norm takes update_stats: bool and keeps its vectors
+  in `batch_stats`)
 * classifier(images, train: bool) -> logits [B, K]   (may use BatchNorm and
   the 'dropout' rng)
 
@@ -154,9 +156,27 @@ class WorstCaseGame:
     return images
 
   # --------------------------------------------------------------- losses --
-  def _critic_loss(self, d_params, state: GameState, real, labels, fake,
+  def _critic_apply(self, variables, images, labels,
+                    update: bool = False) -> Tuple[jax.Array, PyTree]:
+    """Critic scores, and its new `batch_stats`. A critic with state holds
+    spectral norm's power-iteration vectors there (e.g. BigGAN's): they
+    advance only when `update` is set, so within a loss (and the gradient
+    penalty's double backward) the critic is a pure function of x."""
+    if "batch_stats" not in variables:
+      return self.critic.apply(variables, images, labels), {}
+    if not update:
+      return (self.critic.apply(variables, images, labels,
+                                update_stats=False),
+              variables["batch_stats"])
+    scores, mutated = self.critic.apply(variables, images, labels,
+                                        update_stats=True,
+                                        mutable=["batch_stats"])
+    return scores, mutated["batch_stats"]
+
+  def _critic_loss(self, d_params, critic: PlayerState, real, labels, fake,
                    key) -> Tuple[jax.Array, Dict[str, jax.Array]]:
-    apply = lambda x: self.critic.apply({"params": d_params}, x, labels)
+    variables = dict(critic.variables, params=d_params)
+    apply = lambda x: self._critic_apply(variables, x, labels)[0]
     d_real, d_fake = apply(real), apply(fake)
     if self.divergence == "js":
       loss = objectives.js_discriminator_loss(d_real, d_fake)
@@ -173,7 +193,7 @@ class WorstCaseGame:
 
   def _generator_loss(self, g_params, state: GameState, key, labels):
     fake, g_stats = self._generate(state.generator, key, labels, g_params)
-    d_fake = self.critic.apply(state.critic.variables, fake, labels)
+    d_fake, _ = self._critic_apply(state.critic.variables, fake, labels)
     adversary = (d_fake if self.divergence == "wasserstein" else
                  jax.nn.log_sigmoid(d_fake))
     c_logits = self.classifier_logits(state, fake)
@@ -220,9 +240,14 @@ class WorstCaseGame:
       k_fake, k_gp = jax.random.split(jax.random.fold_in(k_critic, i))
       fake, _ = self._generate(state.generator, k_fake, real_labels)
       fake = jax.lax.stop_gradient(fake)
+      stats = None
+      if critic.batch_stats:  # one power iteration per critic update
+        _, stats = self._critic_apply(critic.variables, real, real_labels,
+                                      update=True)
+        critic = critic.replace(batch_stats=stats)
       grads, aux = jax.grad(self._critic_loss, has_aux=True)(
-          critic.params, state, real, real_labels, fake, k_gp)
-      return critic.apply_gradients(grads, self.critic_tx), aux
+          critic.params, critic, real, real_labels, fake, k_gp)
+      return critic.apply_gradients(grads, self.critic_tx, stats), aux
 
     # A Python loop, unrolled into the one program: on XLA:CPU the same
     # convolutions inside a lax.scan/while body ran 4-5x slower.

@@ -6,11 +6,12 @@ from wcgen.errors import ConfigError
 from wcgen.models.classifiers import TripleGANCNN
 from wcgen.models.critics import ProjectionCritic
 from wcgen.models.generators import DCGANGenerator
+from wcgen.models import biggan
 from wcgen.models import resnets
 from wcgen.models import vgg
 
-GENERATORS = ("dcgan",)
-CRITICS = ("projection",)
+GENERATORS = ("dcgan", "biggan")
+CRITICS = ("projection", "biggan")
 # name -> fn(num_classes, use_batchnorm); the Triple-GAN CNN also takes the
 # config's dropout rate.
 _CLASSIFIER_FNS = {
@@ -30,11 +31,15 @@ def _check(kind: str, name: str, known) -> None:
 def create_generator(config: ml_collections.ConfigDict, num_classes: int,
                      channels: int):
   _check("generator", config.generator, GENERATORS)
+  if config.generator == "biggan":  # gen_width is BigGAN's ch multiplier
+    return biggan.BigGANGenerator(num_classes, channels, config.gen_width)
   return DCGANGenerator(num_classes, channels, config.gen_width)
 
 
 def create_critic(config: ml_collections.ConfigDict, num_classes: int):
   _check("critic", config.critic, CRITICS)
+  if config.critic == "biggan":
+    return biggan.BigGANDiscriminator(num_classes, config.critic_width)
   return ProjectionCritic(num_classes, config.critic_width)
 
 
