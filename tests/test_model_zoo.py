@@ -45,13 +45,13 @@ def test_batchnorm_switch_removes_every_batchnorm():
 @pytest.mark.parametrize("size,channels", [(32, 1), (32, 3), (28, 1),
                                            (28, 3)])
 @pytest.mark.parametrize("name", ["triple_gan_cnn", "resnet32", "resnet18",
-                                  "vgg16"])
+                                  "resnet101", "vgg16"])
 def test_classifier_output_shapes(name, size, channels):
   if name == "vgg16" and size == 28:
     pytest.skip("VGG-16's five 2x2 pools need 32 px (the paper's size)")
   module = {"triple_gan_cnn": classifiers.TripleGANCNN(7),
             "resnet32": resnets.resnet32(7), "resnet18": resnets.resnet18(7),
-            "vgg16": vgg.vgg16(7)}[name]
+            "resnet101": resnets.resnet101(7), "vgg16": vgg.vgg16(7)}[name]
   x = jnp.zeros((2, size, size, channels))
   out = jax.eval_shape(
       lambda: module.init_with_output(jax.random.PRNGKey(0), x, train=False,

@@ -89,7 +89,7 @@ def test_variant_configs_differ_only_where_they_say():
 
 
 def test_colour_configs_are_valid_and_say_what_they_change():
-  from configs import cifar_js, cifar_wgan, svhn_js, svhn_wgan  # pylint: disable=g-import-not-at-top
+  from configs import cifar_js, cifar_wgan, mnist_js, svhn_js, svhn_wgan  # pylint: disable=g-import-not-at-top
   base = fmnist_wgan.get_config().to_dict()
   cifar = cifar_wgan.get_config().to_dict()
   assert cifar["data"]["name"] == "cifar10"
@@ -101,7 +101,9 @@ def test_colour_configs_are_valid_and_say_what_they_change():
   svhn = svhn_wgan.get_config()
   assert svhn.data.name == "svhn_cropped" and not svhn.augment_flip
   assert svhn.data.test_distortion == "gaussian"
-  for module in (cifar_wgan, cifar_js, svhn_wgan, svhn_js):
+  assert mnist_js.get_config().data.name == "mnist"
+  assert mnist_js.get_config().divergence == "js"
+  for module in (cifar_wgan, cifar_js, svhn_wgan, svhn_js, mnist_js):
     for arg in ("", "tiny", "paper"):
       validation.validate_config(module.get_config(arg), device_count=2)
   assert cifar_js.get_config().divergence == "js"

@@ -1,0 +1,18 @@
+r"""mnist_wgan.py with the JS discriminator of Eq. 14 instead of the
+Wasserstein critic (as fmnist_js.py is to fmnist_wgan.py).
+
+  python launch/main.py --config=configs/mnist_js.py --workdir=/tmp/mnist_js
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mnist_wgan  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+
+def get_config(arg: str = ""):
+  config = mnist_wgan.get_config(arg)
+  config.divergence = "js"
+  config.gp_weight = 0.0  # the gradient penalty belongs to the W critic
+  return config
