@@ -232,3 +232,11 @@ def test_launcher_flags(name, args, match, tmp_path):
   assert len(errors) == 1 and match in errors[0], proc.stderr[-2000:]
   assert "Traceback" not in proc.stderr
   assert not os.path.exists(tmp_path / "run")
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+  path = str(tmp_path / "results.json")
+  files.atomic_write_json(path, {"a": 1})
+  mask = os.umask(0)
+  os.umask(mask)
+  assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask

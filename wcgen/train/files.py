@@ -21,6 +21,15 @@ def make_workdir(workdir: str) -> None:
                       "--workdir")
 
 
+def _current_umask() -> int:
+  mask = os.umask(0)
+  os.umask(mask)
+  return mask
+
+
+_UMASK = _current_umask()
+
+
 def atomic_write_bytes(path: str, data: bytes) -> None:
   """Writes `data` to a temporary file beside `path`, then renames it.
 
@@ -32,6 +41,8 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
   try:
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    # mkstemp makes the file private (0600); give it a normal file's mode.
+    os.chmod(tmp, 0o666 & ~_UMASK)
     with os.fdopen(fd, "wb") as f:
       f.write(data)
       f.flush()
