@@ -166,13 +166,74 @@ def test_smoke_cells_of_the_colour_tables(tmp_path):
   assert row["seeds"] == "1" and row["paper"] == "93.70"
 
 
-def test_pending_table_is_a_one_line_error(tmp_path):
+def test_table4_without_inception_weights_is_a_one_line_error(tmp_path):
   cmd = [sys.executable, os.path.join(REPO, "launch", "reproduce.py"),
          "--table=4", f"--workdir={tmp_path}"]
   proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
   assert proc.returncode == 2
   errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
-  assert len(errors) == 1 and "needs FID" in errors[0]
+  assert len(errors) == 1 and "--inception_weights" in errors[0]
+  assert "--generation_metric=fcd" in errors[0]
+
+
+def test_distance_tables_are_not_scaled_and_fcd_drops_the_papers():
+  fake = {"worst_case": {"mnist_if10": [27.0, 29.0]}}
+  md = report.markdown(tables.TABLE4, fake)
+  line = next(l for l in md.splitlines() if l.startswith("| Ours"))
+  assert "| 28.00 ± 1.41 | 27.60 |" in line
+  assert "FID of the final generator" in md
+  fcd = tables.as_fcd(tables.TABLE4)
+  md = report.markdown(fcd, fake)
+  line = next(l for l in md.splitlines() if l.startswith("| Ours"))
+  assert "| 28.00 ± 1.41 | — |" in line and "27.60" not in md
+  assert "FCD" in fcd.title and "not comparable with FID" in md
+  rows = list(csv.DictReader(io.StringIO(report.csv_text(fcd, fake))))
+  cell = next(r for r in rows if r["row"] == "worst_case" and
+              r["column"] == "mnist_if10")
+  assert cell["mean"] == "28.0000" and cell["values"] == "27.0000 29.0000"
+
+
+def test_table4_smoke_with_fid_and_with_fcd(tmp_path):
+  """Table 4's grid on MNIST files in the real IDX format: FID under random
+  Inception weights from a .npz, and FCD under a reference classifier
+  that the sweep trains on the whole balanced set first."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from conftest import make_idx_dir  # pylint: disable=g-import-not-at-top
+  from wcgen.eval import fid  # pylint: disable=g-import-not-at-top
+  make_idx_dir(str(tmp_path / "raw" / "mnist"), train_per_class=16,
+               test_per_class=2)
+  data = (str(tmp_path / "raw"), str(tmp_path / "tfds"))
+  weights = str(tmp_path / "inception.npz")
+  fid.save_npz(fid.init_inception(jax.random.PRNGKey(0)), weights)
+  workdir = str(tmp_path / "repro")
+  common = ["--table=4", "--seeds=1", "--rows=worst_case",
+            "--columns=mnist_if10", "--generation_samples=8"]
+  _reproduce(data, workdir, *common, f"--inception_weights={weights}")
+  run = os.path.join(workdir, "table4", "worst_case", "mnist_if10", "seed0")
+  import json  # pylint: disable=g-import-not-at-top
+  with open(os.path.join(run, "fid.json")) as f:
+    scored = json.load(f)
+  assert scored["samples"] == 8 and scored["fid"] > 0
+  with open(os.path.join(workdir, "table4.csv")) as f:
+    row = next(r for r in csv.DictReader(f) if r["row"] == "worst_case" and
+               r["column"] == "mnist_if10")
+  assert float(row["mean"]) == pytest.approx(scored["fid"], abs=1e-3)
+  assert row["paper"] == "27.60"
+
+  out = _reproduce(data, workdir, *common, "--generation_metric=fcd")
+  assert "FCD (Fréchet Classifier Distance, not FID)" in out
+  reference = os.path.join(workdir, "table4", "reference", "mnist")
+  with open(os.path.join(reference, "results.json")) as f:
+    ref = json.load(f)
+  assert ref["method"] == "erm" and ref["imbalance_factor"] == 1.0
+  assert ref["train_class_counts"] == [16] * 10  # the whole balanced set
+  with open(os.path.join(run, "fcd.json")) as f:
+    fcd = json.load(f)
+  with open(os.path.join(workdir, "table4.csv")) as f:
+    row = next(r for r in csv.DictReader(f) if r["row"] == "worst_case" and
+               r["column"] == "mnist_if10")
+  assert float(row["mean"]) == pytest.approx(fcd["fcd"], abs=1e-3)
+  assert row["paper"] == ""
 
 
 def test_shot_groups_follow_the_oltr_thresholds():

@@ -64,9 +64,15 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
              base_config: BaseConfigFn, rows: Optional[List[str]] = None,
              datasets: Optional[List[str]] = None,
              extra: Optional[Dict] = None,
-             columns: Optional[List[str]] = None) -> Tuple[Results, Dict]:
+             columns: Optional[List[str]] = None,
+             score_fn: Optional[Callable[[str], float]] = None
+             ) -> Tuple[Results, Dict]:
   """Runs (or reads) every cell; returns (results, info) where info holds
-  wall times, runs done and columns skipped for want of a config."""
+  wall times, runs done and columns skipped for want of a config.
+
+  A cell's value is its results.json entry `column.metric or table.metric`,
+  or, when `score_fn` is given, score_fn(run directory) (e.g. the FID of
+  the run's generator, wcgen.eval.generation)."""
   results: Results = {}
   info = {"wall_time_sec": 0.0, "ran": 0, "cached": 0, "unavailable": {}}
   cells = plan(table, list(seeds), rows, datasets, columns)
@@ -92,9 +98,10 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
         raise KeyboardInterrupt(f"preempted in {directory}; rerun the same "
                                 "command to resume the sweep")
       info["ran"] += 1
-      logging.info("%s %s seed %d: %.4f in %.0f s", row.id, column.id, seed,
-                   result[column.metric or table.metric], time.time() - t)
+      logging.info("%s %s seed %d: trained in %.0f s", row.id, column.id,
+                   seed, time.time() - t)
     info["wall_time_sec"] += result.get("wall_time_sec_this_process", 0.0)
-    results.setdefault(row.id, {}).setdefault(column.id, []).append(
-        result[column.metric or table.metric])
+    value = (score_fn(directory) if score_fn is not None else
+             result[column.metric or table.metric])
+    results.setdefault(row.id, {}).setdefault(column.id, []).append(value)
   return results, info

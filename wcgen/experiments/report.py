@@ -16,21 +16,23 @@ import numpy as np
 from wcgen.experiments.tables import Table
 from wcgen.train import files
 
-# {row id: {column id: [accuracy in [0, 1] of each seed's run]}}
+# {row id: {column id: [the metric of each seed's run]}}: accuracies in
+# [0, 1], distances as they are (Table.scale says which).
 Results = Dict[str, Dict[str, Sequence[float]]]
 
 
-def mean_std(values: Sequence[float]):
-  """(mean, sample std) in percent; std is 0 for a single seed."""
-  pct = 100.0 * np.asarray(values, np.float64)
-  std = float(pct.std(ddof=1)) if len(pct) > 1 else 0.0
-  return float(pct.mean()), std
+def mean_std(values: Sequence[float], scale: float = 100.0):
+  """(mean, sample std) of values * scale (accuracies in percent); std is 0
+  for a single seed."""
+  scaled = scale * np.asarray(values, np.float64)
+  std = float(scaled.std(ddof=1)) if len(scaled) > 1 else 0.0
+  return float(scaled.mean()), std
 
 
-def cell_text(values: Sequence[float]) -> str:
+def cell_text(values: Sequence[float], scale: float = 100.0) -> str:
   if not len(values):
     return "—"
-  mean, std = mean_std(values)
+  mean, std = mean_std(values, scale)
   return f"{mean:.2f} ± {std:.2f}" if len(values) > 1 else f"{mean:.2f}"
 
 
@@ -54,14 +56,14 @@ def markdown(table: Table, results: Results, header: str = "") -> str:
     cells = [row.label if row.overrides is not None else
              f"{row.label} (not in wcgen)"]
     for c in cols:
-      cells.append(cell_text(results.get(row.id, {}).get(c.id, ())))
+      cells.append(cell_text(results.get(row.id, {}).get(c.id, ()),
+                             table.scale))
       cells.append(paper_text(row.paper.get(c.id)))
     lines.append("| " + " | ".join(cells) + " |")
   seeds = sorted({len(v) for r in results.values() for v in r.values()})
   lines += ["", f"Ours: mean ± sample std over {'/'.join(map(str, seeds)) or 0}"
-            " seed(s) of the final classifier's test accuracy (no test-set "
-            "model selection). Paper: the numbers printed in the paper, from "
-            "its own code and budget, which we do not have."]
+            f" seed(s) of {table.metric_note}. Paper: the numbers printed in "
+            "the paper, from its own code and budget, which we do not have."]
   return "\n".join(lines) + "\n"
 
 
@@ -73,19 +75,20 @@ def csv_text(table: Table, results: Results) -> str:
   for row in table.rows:
     for c in table.columns:
       values = list(results.get(row.id, {}).get(c.id, ()))
-      mean, std = mean_std(values) if values else (math.nan, math.nan)
+      mean, std = (mean_std(values, table.scale) if values else
+                   (math.nan, math.nan))
       paper = row.paper.get(c.id)
       writer.writerow([
           table.id, row.id, c.id, len(values),
           "" if not values else f"{mean:.4f}",
           "" if not values else f"{std:.4f}",
           "" if paper is None else f"{paper:.2f}",
-          " ".join(f"{100 * v:.4f}" for v in values)])
+          " ".join(f"{table.scale * v:.4f}" for v in values)])
   return out.getvalue()
 
 
 def plot(table: Table, results: Results, path: str) -> bool:
-  """Accuracy against the columns' x (one panel per dataset); returns
+  """The metric against the columns' x (one panel per dataset); returns
   whether anything was drawn."""
   if table.plot_x_label is None:
     return False
@@ -103,7 +106,8 @@ def plot(table: Table, results: Results, path: str) -> bool:
     cols = sorted((c for c in table.columns if c.dataset == dataset),
                   key=lambda c: c.x)
     for row in table.rows:
-      pts = [(c.x, *mean_std(results[row.id][c.id])) for c in cols
+      pts = [(c.x, *mean_std(results[row.id][c.id], table.scale))
+             for c in cols
              if results.get(row.id, {}).get(c.id)]
       if not pts:
         continue
@@ -112,7 +116,7 @@ def plot(table: Table, results: Results, path: str) -> bool:
       drawn = True
     ax.set_xscale("log")
     ax.set_xlabel(table.plot_x_label)
-    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylabel(table.metric_label)
     ax.set_title(dataset)
   if drawn:
     for ax in axes[0]:
