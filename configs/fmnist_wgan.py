@@ -128,6 +128,10 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   config.critic_width = 32
   config.dropout_rate = 0.2
   config.use_batchnorm = True
+  # "float32", or "bfloat16": every network computes in bfloat16 from
+  # float32 master weights (wcgen.models.precision), for GPUs and TPUs; on
+  # this CPU it is slower, so float32 stays the default.
+  config.compute_dtype = "float32"
 
   # ----------------------------------------------------------- optimisers --
   config.optim = ml_collections.ConfigDict()

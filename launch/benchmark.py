@@ -1,16 +1,22 @@
 r"""Times the jitted training step of a config and prints a table (and CSV).
 
   python launch/benchmark.py --config=configs/fmnist_wgan.py \
-      --batch_sizes=32,64,128 [--steps=10] [--csv=out.csv]
+      [--batch_sizes=32,64,128,256] [--steps=10] [--dtype=bfloat16] \
+      [--csv=out.csv]
 
 For each batch size: compile time, median step time (after warm-up, with
-`block_until_ready`), images/s, XLA's FLOP count for the step and the
-achieved FLOP/s as a fraction of a float32 matmul peak measured in the same
-run. Simulate several CPU devices with
-XLA_FLAGS=--xla_force_host_platform_device_count=N.
+`block_until_ready`), images/s, XLA's FLOP count for the step, the
+achieved FLOP/s as a fraction of the matmul peak measured in the same run
+(the best of float32 matmuls of 1024, 2048 and 4096), and the step's peak
+memory (XLA's buffer assignment: arguments + outputs + temporaries -
+donated aliases; on GPU also the allocator's peak). Then the input
+pipeline's images/s. On CPU the host is split into one XLA device per core
+(`--cpu_devices`), as the launchers do for training; the batch is sharded
+over every device, as in training. The same command runs on GPUs.
 """
 
 import csv
+import os
 import sys
 import time
 
@@ -18,10 +24,16 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # pylint: disable=g-import-not-at-top,wrong-import-position
+
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Training config file.",
                                 lock_config=False)
-flags.DEFINE_list("batch_sizes", ["64"], "Global batch sizes to time.")
+flags.DEFINE_list("batch_sizes", ["32", "64", "128", "256"],
+                  "Global batch sizes to time.")
+flags.DEFINE_enum("dtype", "", ["", "float32", "bfloat16"], "Compute dtype "
+                  "(config.compute_dtype); default: the config's.")
 flags.DEFINE_integer("steps", 10, "Timed steps per batch size.")
 flags.DEFINE_integer("warmup", 2, "Untimed steps after compilation.")
 flags.DEFINE_string("csv", None, "Also write the table to this CSV file.")
@@ -31,19 +43,34 @@ flags.DEFINE_integer("pipeline_batches", 100, "Batches to time in the input "
 flags.mark_flags_as_required(["config"])
 
 
-def matmul_peak_flops(n: int = 2048, repeats: int = 10) -> float:
-  """Measured float32 matmul FLOP/s of the default device."""
+def matmul_peak_flops(dtype: str = "float32",
+                      sizes=(1024, 2048, 4096), repeats: int = 5) -> float:
+  """The best median FLOP/s of square matmuls on the default device: what
+  the hardware and XLA's own GEMM reach, the yardstick for a step."""
   import jax  # pylint: disable=g-import-not-at-top
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
-  a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
-  f = jax.jit(lambda x: x @ x)
-  f(a).block_until_ready()
-  times = []
-  for _ in range(repeats):
-    t = time.perf_counter()
+  best = 0.0
+  for n in sizes:
+    a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.dtype(dtype))
+    f = jax.jit(lambda x: x @ x)
     f(a).block_until_ready()
-    times.append(time.perf_counter() - t)
-  return 2 * n**3 / sorted(times)[len(times) // 2]
+    times = []
+    for _ in range(repeats):
+      t = time.perf_counter()
+      f(a).block_until_ready()
+      times.append(time.perf_counter() - t)
+    best = max(best, 2 * n**3 / sorted(times)[len(times) // 2])
+  return best
+
+
+def peak_memory_mb(compiled) -> float:
+  """Peak bytes of one step from XLA's buffer assignment, in MiB."""
+  memory = compiled.memory_analysis()
+  if memory is None:
+    return float("nan")
+  total = sum(getattr(memory, f"{k}_size_in_bytes", 0)
+              for k in ("argument", "output", "temp"))
+  return (total - getattr(memory, "alias_size_in_bytes", 0)) / 2**20
 
 
 def pipeline_images_per_second(config, batch_size: int, batches: int):
@@ -71,6 +98,7 @@ def pipeline_images_per_second(config, batch_size: int, batches: int):
 
 def main(argv):
   del argv
+  common.setup()  # one XLA device per CPU core, as training uses
   import jax  # pylint: disable=g-import-not-at-top
   from jax.sharding import NamedSharding, PartitionSpec as P  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
@@ -79,14 +107,17 @@ def main(argv):
   from wcgen.train import trainer  # pylint: disable=g-import-not-at-top
 
   config = FLAGS.config
+  if FLAGS.dtype:
+    config.compute_dtype = FLAGS.dtype
+  dtype = config.get("compute_dtype", "float32")
   spec = sources.get_spec(config.data.name)
   image_shape = (config.data.image_size,) * 2 + (spec.image_shape[-1],)
   mesh = trainer.make_mesh()
   replicated = NamedSharding(mesh, P())
   data_sharding = NamedSharding(mesh, P("data"))
-  peak = matmul_peak_flops()
+  peak = matmul_peak_flops(dtype)
   print(f"devices: {jax.device_count()} x {jax.devices()[0].device_kind}; "
-        f"measured f32 matmul peak {peak / 1e9:.0f} GFLOP/s")
+        f"measured {dtype} matmul peak {peak / 1e9:.0f} GFLOP/s")
   rows = []
   for batch_size in map(int, FLAGS.batch_sizes):
     method = methods.create(config, [1] * spec.num_classes, image_shape[-1],
@@ -122,11 +153,9 @@ def main(argv):
       jax.block_until_ready((state, metrics))
       times.append(time.perf_counter() - t)
     median = float(np.median(times))
-    memory = compiled.memory_analysis()
-    temp_mb = (getattr(memory, "temp_size_in_bytes", 0) / 2**20
-               if memory is not None else float("nan"))
+    stats = jax.devices()[0].memory_stats() or {}
     rows.append({
-        "method": config.method, "batch": batch_size,
+        "method": config.method, "dtype": dtype, "batch": batch_size,
         "devices": jax.device_count(), "compile_s": round(compile_s, 2),
         "step_s": round(median, 4),
         "images_per_s": round(batch_size / median, 1),
@@ -134,12 +163,18 @@ def main(argv):
         "gflop_per_step": round(flops / 1e9, 2),
         "gflops_per_s": round(flops / median / 1e9, 1),
         "fraction_of_peak": round(flops / median / peak, 3),
-        "temp_memory_mb": round(temp_mb, 1),
+        # Per device: XLA's plan, and the allocator's peak where the
+        # device reports one (GPU).
+        "peak_memory_mb": round(peak_memory_mb(compiled), 1),
+        "allocator_peak_mb": round(stats.get("peak_bytes_in_use", 0) / 2**20,
+                                   1) if stats else "",
     })
+    del state, compiled, step
   header = list(rows[0])
-  print(" | ".join(header))
+  print("| " + " | ".join(header) + " |")
+  print("|" + "---|" * len(header))
   for row in rows:
-    print(" | ".join(str(row[k]) for k in header))
+    print("| " + " | ".join(str(row[k]) for k in header) + " |")
   if FLAGS.pipeline_batches:
     data, rates = pipeline_images_per_second(
         config, int(FLAGS.batch_sizes[0]), FLAGS.pipeline_batches)
@@ -161,4 +196,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  sys.exit(app.run(main))
+  sys.exit(app.run(main, flags_parser=common.parse_flags))

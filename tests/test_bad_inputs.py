@@ -83,6 +83,8 @@ CONFIG_CASES = [
      "batch_size 4096 exceeds the 174 training images"),
     ("negative skip limit", {"max_skipped_updates": -1},
      "max_skipped_updates must be an integer >= 0"),
+    ("unknown compute dtype", {"compute_dtype": "float16"},
+     "unknown compute_dtype 'float16'"),
 ]
 
 

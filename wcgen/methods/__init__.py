@@ -19,6 +19,7 @@ from wcgen import models
 from wcgen.errors import ConfigError
 from wcgen.methods.erm import ERM
 from wcgen.methods.worst_case import GameState, WorstCaseGame
+from wcgen.models.precision import MixedPrecision
 from wcgen.train.state import skip_nonfinite
 
 # Each name is one baseline or the paper's method; docs/METHODS.md has a
@@ -59,6 +60,13 @@ def augmentation(config: ml_collections.ConfigDict):
                               max_rotation_deg=config.augment_rotation_deg)
 
 
+def _in_compute_dtype(config: ml_collections.ConfigDict, module):
+  """`module`, computing in bfloat16 when config.compute_dtype says so."""
+  if config.get("compute_dtype", "float32") == "bfloat16":
+    return MixedPrecision(module, jax.numpy.bfloat16)
+  return module
+
+
 def create(config: ml_collections.ConfigDict, class_counts: Sequence[int],
            channels: int,
            batch_sharding: Optional[jax.sharding.Sharding] = None):
@@ -67,7 +75,8 @@ def create(config: ml_collections.ConfigDict, class_counts: Sequence[int],
   class_counts: training images per class, for the re-balancing losses.
   """
   num_classes = len(class_counts)
-  classifier = models.create_classifier(config, num_classes)
+  classifier = _in_compute_dtype(
+      config, models.create_classifier(config, num_classes))
   c_tx = classifier_optimizer(config)
   loss_fn = classification_losses.make_loss(config, np.asarray(class_counts))
   augment_fn = augmentation(config)
@@ -80,8 +89,10 @@ def create(config: ml_collections.ConfigDict, class_counts: Sequence[int],
     gan_tx = lambda lr: skip_nonfinite(
         optax.adam(lr, b1=opt.gan_b1, b2=opt.gan_b2))
     return WorstCaseGame(
-        generator=models.create_generator(config, num_classes, channels),
-        critic=models.create_critic(config, num_classes),
+        generator=_in_compute_dtype(
+            config, models.create_generator(config, num_classes, channels)),
+        critic=_in_compute_dtype(config,
+                                 models.create_critic(config, num_classes)),
         classifier=classifier,
         generator_tx=gan_tx(opt.g_lr),
         critic_tx=gan_tx(opt.d_lr),

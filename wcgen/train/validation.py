@@ -59,6 +59,9 @@ def validate_config(config: ml_collections.ConfigDict,
     raise ConfigError(f"eps must be > 0 (lambda = 1/eps), got {config.eps}; "
                       "the paper's best is 0.3")
   _validate_data(config.data)
+  if config.get("compute_dtype", "float32") not in ("float32", "bfloat16"):
+    raise ConfigError(f"unknown compute_dtype {config.compute_dtype!r}; "
+                      "choose 'float32' or 'bfloat16'")
   if config.divergence not in ("wasserstein", "js"):
     raise ConfigError(f"unknown divergence {config.divergence!r}; choose "
                       "'wasserstein' or 'js'")
