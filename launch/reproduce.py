@@ -78,6 +78,7 @@ def generator_scorer(table, extra):
   """(table, score_fn) for Table 4: FID from the given weights, or FCD under
   reference ERM classifiers trained here first; (table, None) otherwise."""
   from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  from wcgen.data import sources  # pylint: disable=g-import-not-at-top
   from wcgen.eval import generation  # pylint: disable=g-import-not-at-top
   from wcgen.experiments import grid, tables  # pylint: disable=g-import-not-at-top
   from wcgen.train import trainer  # pylint: disable=g-import-not-at-top
@@ -107,6 +108,9 @@ def generator_scorer(table, extra):
     config.method, config.classifier_loss = "erm", "ce"
     config.data.imbalance_factor, config.data.train_fraction = 1.0, 1.0
     config.data.label_noise, config.data.label_noise_rate = "none", 0.0
+    d = config.data
+    if sources.missing_data(d.name, d.data_dir, d.tfds_dir, d.download):
+      continue  # the grid reports the dataset's columns as unavailable
     directory = os.path.join(FLAGS.workdir, f"table{table.id}", "reference",
                              column.dataset)
     if not os.path.exists(os.path.join(directory, "results.json")):

@@ -107,9 +107,13 @@ def _reproduce(tiny_data, workdir, *args):
 def test_smoke_budget_of_each_table_runs_and_resumes(tiny_data, tmp_path):
   workdir = str(tmp_path / "repro")
   args = ["--table=1", "--seeds=2", "--rows=erm,class_balanced",
-          "--columns=fashion_mnist_if100"]
+          "--columns=fashion_mnist_if100,mnist_if100"]
   out = _reproduce(tiny_data, workdir, *args)
   assert "4 runs trained now, 0 read from finished runs" in out
+  # MNIST's files are not there: its column is skipped, and the table says
+  # which files are missing and where they go.
+  assert ("Column mnist_if100 not run: no local files for mnist: put "
+          "train-images-idx3-ubyte.gz") in out
   with open(os.path.join(workdir, "table1.csv")) as f:
     rows = {(r["row"], r["column"]): r for r in csv.DictReader(f)}
   for key in (("erm", "fashion_mnist_if100"),

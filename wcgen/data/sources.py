@@ -223,6 +223,19 @@ def prepare(name: str, data_dir: str = "", tfds_dir: str = "",
   raise DataError(_missing_message(spec, data_dir))
 
 
+def missing_data(name: str, data_dir: str = "", tfds_dir: str = "",
+                 download: bool = False) -> Optional[str]:
+  """None when `name` can be loaded (prepared in tfds, original files found,
+  or download allowed); else the one-line message saying which files are
+  missing and where they go. Reads nothing."""
+  spec = get_spec(name)
+  if (download or find_raw_dir(spec, data_dir) is not None or
+      tfds.builder(spec.tfds_name,
+                   data_dir=tfds_data_dir(tfds_dir)).is_prepared()):
+    return None
+  return _missing_message(spec, data_dir)
+
+
 def load_arrays(name: str, split: str, data_dir: str = "",
                 tfds_dir: str = "",
                 download: bool = False) -> Tuple[np.ndarray, np.ndarray]:

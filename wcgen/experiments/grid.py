@@ -15,6 +15,7 @@ from absl import logging
 import ml_collections
 import tqdm
 
+from wcgen.data import sources
 from wcgen.experiments.report import Results
 from wcgen.experiments.tables import Column, Row, Table
 from wcgen.train import trainer
@@ -68,7 +69,9 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
              score_fn: Optional[Callable[[str], float]] = None
              ) -> Tuple[Results, Dict]:
   """Runs (or reads) every cell; returns (results, info) where info holds
-  wall times, runs done and columns skipped for want of a config.
+  wall times, runs done and the columns skipped, with why: no config for
+  their dataset, or its files are not on this machine (the message names
+  them; the other columns still run).
 
   A cell's value is its results.json entry `column.metric or table.metric`,
   or, when `score_fn` is given, score_fn(run directory) (e.g. the FID of
@@ -76,6 +79,7 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
   results: Results = {}
   info = {"wall_time_sec": 0.0, "ran": 0, "cached": 0, "unavailable": {}}
   cells = plan(table, list(seeds), rows, datasets, columns)
+  missing: Dict[str, Optional[str]] = {}  # dataset -> why it can't load
   progress = tqdm.tqdm(cells, desc=f"table {table.id} ({budget})", unit="run")
   for row, column, seed in progress:
     progress.set_postfix_str(f"{row.id} {column.id} seed {seed}")
@@ -86,14 +90,24 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
       continue
     directory = run_dir(workdir, table, row, column, seed)
     path = os.path.join(directory, "results.json")
+    config = cell_config(base, row, column, seed, extra)
+    if column.dataset not in missing:
+      d = config.data
+      missing[column.dataset] = sources.missing_data(
+          d.name, d.data_dir, d.tfds_dir, d.download)
+      if missing[column.dataset]:
+        logging.warning("skipping the %s columns: %s", column.dataset,
+                        missing[column.dataset])
+    if missing[column.dataset] and not os.path.exists(path):
+      info["unavailable"][column.id] = missing[column.dataset]
+      continue
     if os.path.exists(path):
       with open(path) as f:
         result = json.load(f)
       info["cached"] += 1
     else:
       t = time.time()
-      result = trainer.train_and_evaluate(
-          cell_config(base, row, column, seed, extra), directory)
+      result = trainer.train_and_evaluate(config, directory)
       if "preempted_at_step" in result:
         raise KeyboardInterrupt(f"preempted in {directory}; rerun the same "
                                 "command to resume the sweep")
