@@ -163,7 +163,8 @@ def reproduce(table_id: str):
                  "generated and as many real images per run.")
   for column, why in sorted(info["unavailable"].items()):
     notes.append(f"Column {column} not run: {why}.")
-  written = report.write(table, results, FLAGS.workdir, "\n\n".join(notes))
+  written = report.write(table, results, FLAGS.workdir, "\n\n".join(notes),
+                         info["runs"])
   print(report.markdown(table, results, "\n\n".join(notes)))
   print("written: " + ", ".join(sorted(written.values())))
 

@@ -55,6 +55,24 @@ def test_csv_rows_are_exact():
   assert len(rows) == 1 + len(tables.TABLE1.rows) * len(tables.TABLE1.columns)
 
 
+def test_by_class_breakdown_averages_seeds():
+  def run(per_class):
+    counts = [6000, 3597, 2156, 1293, 775, 465, 278, 167, 100, 60]
+    from wcgen.eval import accuracy  # pylint: disable=g-import-not-at-top
+    return {"train_class_counts": counts, "test_per_class_accuracy":
+            per_class, "test_shot_accuracy":
+            accuracy.shot_group_accuracy(per_class, counts)}
+  runs = {"erm": {"fashion_mnist_if100": [run([0.9] * 8 + [0.5, 0.3]),
+                                          run([0.7] * 8 + [0.7, 0.1])]}}
+  md = report.breakdown_markdown(tables.TABLE1, runs)
+  assert "### FMNIST IF=100" in md and "### FMNIST IF=20" not in md
+  assert "| 0 (6000) |" in md and "| 9 (60) |" in md
+  line = next(l for l in md.splitlines() if l.startswith("| Classifier"))
+  # seeds, many (mean of 0.9 and 0.7), medium ((0.4 + 0.4) / 2), few (none)
+  assert line.startswith("| Classifier (ERM) | 2 | 80.0 | 40.0 | — | 80.0 |")
+  assert line.endswith("| 60.0 | 20.0 |")
+
+
 def test_cell_config_applies_overrides_and_seed_only():
   from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
   base = fmnist_wgan.get_config()
@@ -122,6 +140,8 @@ def test_smoke_budget_of_each_table_runs_and_resumes(tiny_data, tmp_path):
     assert 0 <= float(rows[key]["mean"]) <= 100
   assert rows[("erm", "fashion_mnist_if100")]["paper"] == "79.89"
   assert os.path.exists(os.path.join(workdir, "table1.png"))
+  with open(os.path.join(workdir, "table1_by_class.md")) as f:
+    assert "| C-B loss | 2 |" in f.read()
   first = open(os.path.join(workdir, "table1.csv")).read()
   # The same command again reads the finished runs and writes the same
   # numbers.

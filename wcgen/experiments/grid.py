@@ -77,7 +77,9 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
   or, when `score_fn` is given, score_fn(run directory) (e.g. the FID of
   the run's generator, wcgen.eval.generation)."""
   results: Results = {}
-  info = {"wall_time_sec": 0.0, "ran": 0, "cached": 0, "unavailable": {}}
+  # runs: {row id: {column id: [each seed's results.json]}}
+  info = {"wall_time_sec": 0.0, "ran": 0, "cached": 0, "unavailable": {},
+          "runs": {}}
   cells = plan(table, list(seeds), rows, datasets, columns)
   missing: Dict[str, Optional[str]] = {}  # dataset -> why it can't load
   progress = tqdm.tqdm(cells, desc=f"table {table.id} ({budget})", unit="run")
@@ -118,4 +120,6 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
     value = (score_fn(directory) if score_fn is not None else
              result[column.metric or table.metric])
     results.setdefault(row.id, {}).setdefault(column.id, []).append(value)
+    info["runs"].setdefault(row.id, {}).setdefault(column.id, []).append(
+        result)
   return results, info

@@ -127,14 +127,59 @@ def plot(table: Table, results: Results, path: str) -> bool:
   return drawn
 
 
+def _pct(values) -> str:
+  values = [v for v in values if v is not None]
+  return f"{100 * np.mean(values):.1f}" if values else "—"
+
+
+def breakdown_markdown(table: Table, runs) -> str:
+  """Per column: each row's many/medium/few-shot and per-class test
+  accuracy (%), averaged over seeds, from the runs' results.json.
+
+  runs: {row id: {column id: [results.json dict of each seed]}}.
+  """
+  lines = [f"## {table.title}: accuracy by class", "",
+           "Mean over seeds of each run's final test accuracy (%) per "
+           "training-frequency group (many-shot: > 100 training images, "
+           "medium: 20-100, few: < 20) and per class (class index; the "
+           "training images per class are in the column's heading row).", ""]
+  for column in table.columns:
+    if column.metric:  # scored on another test set (e.g. distorted)
+      continue
+    rows = [(r, runs[r.id][column.id]) for r in table.rows
+            if runs.get(r.id, {}).get(column.id)]
+    if not rows:
+      continue
+    counts = rows[0][1][0]["train_class_counts"]
+    k = len(counts)
+    lines += [f"### {column.label}", "",
+              "| method | seeds | many | medium | few | " +
+              " | ".join(f"{c} ({n})" for c, n in enumerate(counts)) + " |",
+              "|" + "---|" * (k + 5)]
+    for row, seed_runs in rows:
+      shots = [r["test_shot_accuracy"] for r in seed_runs]
+      per_class = np.mean([r["test_per_class_accuracy"] for r in seed_runs], 0)
+      lines.append("| " + " | ".join(
+          [row.label, str(len(seed_runs))] +
+          [_pct([s[g] for s in shots]) for g in ("many", "medium", "few")] +
+          [f"{100 * a:.1f}" for a in per_class]) + " |")
+    lines.append("")
+  return "\n".join(lines)
+
+
 def write(table: Table, results: Results, directory: str,
-          header: str = "") -> Dict[str, str]:
-  """table<id>.md, table<id>.csv and table<id>.png (if any) in directory."""
+          header: str = "", runs=None) -> Dict[str, str]:
+  """table<id>.md, table<id>.csv, table<id>.png (if any) and, given the
+  runs of an accuracy table, table<id>_by_class.md in directory."""
   base = os.path.join(directory, f"table{table.id}")
   files.atomic_write_bytes(base + ".md",
                            markdown(table, results, header).encode())
   files.atomic_write_bytes(base + ".csv", csv_text(table, results).encode())
   written = {"md": base + ".md", "csv": base + ".csv"}
+  if runs and table.metric == "test_accuracy":
+    files.atomic_write_bytes(base + "_by_class.md",
+                             breakdown_markdown(table, runs).encode())
+    written["by_class"] = base + "_by_class.md"
   if plot(table, results, base + ".png"):
     written["png"] = base + ".png"
   return written
