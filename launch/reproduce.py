@@ -42,6 +42,9 @@ flags.DEFINE_list("columns", [], "Only these columns (ids as in the CSV, "
                   "e.g. fashion_mnist_if100).")
 flags.DEFINE_string("data_dir", "", "config.data.data_dir for every run.")
 flags.DEFINE_string("tfds_dir", "", "config.data.tfds_dir for every run.")
+flags.DEFINE_bool("report_only", False, "Only read finished runs and write "
+                  "the tables (e.g. while the sweep runs elsewhere); train "
+                  "nothing.")
 flags.DEFINE_enum("generation_metric", "fid", ["fid", "fcd"], "Table 4's "
                   "score: FID (needs --inception_weights) or FCD.")
 flags.DEFINE_string("inception_weights", "", "Table 4 with FID: path of "
@@ -114,6 +117,8 @@ def generator_scorer(table, extra):
     directory = os.path.join(FLAGS.workdir, f"table{table.id}", "reference",
                              column.dataset)
     if not os.path.exists(os.path.join(directory, "results.json")):
+      if FLAGS.report_only:
+        continue
       print(f"training the FCD reference classifier on all of "
             f"{column.dataset} in {directory}")
       trainer.train_and_evaluate(config, directory)
@@ -150,7 +155,7 @@ def reproduce(table_id: str):
   results, info = grid.run_grid(table, FLAGS.budget, range(FLAGS.seeds),
                                 FLAGS.workdir, base_config, FLAGS.rows,
                                 FLAGS.datasets, extra, FLAGS.columns,
-                                score_fn)
+                                score_fn, train=not FLAGS.report_only)
   command = " ".join(["python", "launch/reproduce.py"] + sys.argv[1:])
   notes = [f"Command: `{command}`",
            f"Budget `{FLAGS.budget}`, seeds 0..{FLAGS.seeds - 1}; "
@@ -158,6 +163,9 @@ def reproduce(table_id: str):
            f"finished runs; summed run wall time "
            f"{info['wall_time_sec'] / 60:.1f} min (this sweep: "
            f"{(time.time() - t) / 60:.1f} min)."]
+  if info["pending"]:
+    notes.append(f"{info['pending']} runs not finished yet (--report_only): "
+                 "their cells are left out.")
   if score_fn is not None:
     notes.append(f"{score_fn.metric.upper()} from {score_fn.num_samples} "
                  "generated and as many real images per run.")

@@ -148,6 +148,14 @@ def test_smoke_budget_of_each_table_runs_and_resumes(tiny_data, tmp_path):
   out = _reproduce(tiny_data, workdir, *args)
   assert "0 runs trained now, 4 read from finished runs" in out
   assert open(os.path.join(workdir, "table1.csv")).read() == first
+  # --report_only reads what is finished and trains nothing.
+  out = _reproduce(tiny_data, workdir, "--table=1", "--seeds=3",
+                   "--rows=erm", "--columns=fashion_mnist_if100",
+                   "--report_only")
+  assert "0 runs trained now, 2 read from finished runs" in out
+  assert "1 runs not finished yet" in out
+  assert not os.path.exists(os.path.join(
+      workdir, "table1", "erm", "fashion_mnist_if100", "seed2"))
   # The epsilon sweep's smoke budget (one column: a GAN run).
   _reproduce(tiny_data, workdir, "--table=fig2d", "--seeds=1",
              "--columns=eps0.3")

@@ -66,8 +66,8 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
              datasets: Optional[List[str]] = None,
              extra: Optional[Dict] = None,
              columns: Optional[List[str]] = None,
-             score_fn: Optional[Callable[[str], float]] = None
-             ) -> Tuple[Results, Dict]:
+             score_fn: Optional[Callable[[str], float]] = None,
+             train: bool = True) -> Tuple[Results, Dict]:
   """Runs (or reads) every cell; returns (results, info) where info holds
   wall times, runs done and the columns skipped, with why: no config for
   their dataset, or its files are not on this machine (the message names
@@ -75,11 +75,13 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
 
   A cell's value is its results.json entry `column.metric or table.metric`,
   or, when `score_fn` is given, score_fn(run directory) (e.g. the FID of
-  the run's generator, wcgen.eval.generation)."""
+  the run's generator, wcgen.eval.generation). With `train=False` only
+  finished runs are read (info["pending"] counts the others): a report of
+  a sweep still running elsewhere."""
   results: Results = {}
   # runs: {row id: {column id: [each seed's results.json]}}
   info = {"wall_time_sec": 0.0, "ran": 0, "cached": 0, "unavailable": {},
-          "runs": {}}
+          "runs": {}, "pending": 0}
   cells = plan(table, list(seeds), rows, datasets, columns)
   missing: Dict[str, Optional[str]] = {}  # dataset -> why it can't load
   progress = tqdm.tqdm(cells, desc=f"table {table.id} ({budget})", unit="run")
@@ -107,6 +109,9 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
       with open(path) as f:
         result = json.load(f)
       info["cached"] += 1
+    elif not train:
+      info["pending"] += 1
+      continue
     else:
       t = time.time()
       result = trainer.train_and_evaluate(config, directory)
