@@ -229,14 +229,16 @@ def test_table4_smoke_with_fid_and_with_fcd(tmp_path):
   """Table 4's grid on MNIST files in the real IDX format: FID under random
   Inception weights from a .npz, and FCD under a reference classifier
   that the sweep trains on the whole balanced set first."""
-  import jax  # pylint: disable=g-import-not-at-top
   from conftest import make_idx_dir  # pylint: disable=g-import-not-at-top
+  import fid_weights  # pylint: disable=g-import-not-at-top
+  from test_fid import _reference  # pylint: disable=g-import-not-at-top
   from wcgen.eval import fid  # pylint: disable=g-import-not-at-top
   make_idx_dir(str(tmp_path / "raw" / "mnist"), train_per_class=16,
                test_per_class=2)
   data = (str(tmp_path / "raw"), str(tmp_path / "tfds"))
   weights = str(tmp_path / "inception.npz")
-  fid.save_npz(fid.init_inception(jax.random.PRNGKey(0)), weights)
+  fid.save_npz(fid.variables_from_state_dict(
+      fid_weights.state_dict(_reference()[0])), weights)
   workdir = str(tmp_path / "repro")
   common = ["--table=4", "--seeds=1", "--rows=worst_case",
             "--columns=mnist_if10", "--generation_samples=8"]

@@ -79,7 +79,9 @@ def test_parameter_count_is_torchvisions_inception_without_its_head():
 
 
 def test_npz_round_trip_and_fid_is_deterministic(tmp_path):
-  variables = fid.init_inception(jax.random.PRNGKey(3))
+  shapes, _ = _reference()
+  variables = fid.variables_from_state_dict(
+      fid_weights.state_dict(shapes, seed=3))
   path = str(tmp_path / "inception.npz")
   fid.save_npz(variables, path)
   loaded = fid.load_inception(path)
@@ -88,14 +90,17 @@ def test_npz_round_trip_and_fid_is_deterministic(tmp_path):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b),
                                   err_msg=jax.tree_util.keystr(p))
   features = fid.feature_fn(loaded)
-  rng = np.random.default_rng(0)
-  a = rng.uniform(-1, 1, (6, 32, 32, 1)).astype(np.float32)
+  a = fid_weights.images(seed=1)
   b = np.clip(a + 0.5, -1, 1)
   first = fid.fid(features, a, b)
   assert first == fid.fid(features, a, b)  # deterministic
   assert first > 0 and fid.fid(features, a, a) == pytest.approx(0, abs=1e-6)
   fa, fb = features(a), features(b)
   assert first == pytest.approx(frechet.feature_distance(fa, fb))
+  # Grayscale images are the same images in three equal channels.
+  gray = a[..., :1]
+  np.testing.assert_allclose(features(gray),
+                             features(np.repeat(gray, 3, -1)), rtol=1e-6)
 
 
 def test_weight_file_errors_are_one_line(tmp_path):

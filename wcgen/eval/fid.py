@@ -44,7 +44,7 @@ def init_inception(rng: jax.Array, resize_to: int = 299) -> Variables:
   """Randomly initialised variables of the FID network (for tests, and to
   check a weight file's names and shapes against)."""
   model = inception.FIDInceptionV3(resize_to)
-  return model.init(rng, jnp.zeros((1, resize_to, resize_to, 3)))
+  return jax.jit(model.init)(rng, jnp.zeros((1, resize_to, resize_to, 3)))
 
 
 def _torch_names(variables: Variables) -> Dict[str, Tuple[Tuple[str, ...],
