@@ -19,6 +19,7 @@ WORKDIR/table<N>.md, .csv and .png (ours: mean ± std over seeds; the
 paper's number beside it, labelled as the paper's).
 """
 
+import dataclasses
 import os
 import sys
 import time
@@ -171,6 +172,13 @@ def reproduce(table_id: str):
                  "generated and as many real images per run.")
   for column, why in sorted(info["unavailable"].items()):
     notes.append(f"Column {column} not run: {why}.")
+  # The files show the rows and columns asked for (all by default).
+  table = dataclasses.replace(
+      table,
+      rows=tuple(r for r in table.rows if not FLAGS.rows or r.id in FLAGS.rows),
+      columns=tuple(c for c in table.columns
+                    if (not FLAGS.datasets or c.dataset in FLAGS.datasets) and
+                    (not FLAGS.columns or c.id in FLAGS.columns)))
   written = report.write(table, results, FLAGS.workdir, "\n\n".join(notes),
                          info["runs"])
   print(report.markdown(table, results, "\n\n".join(notes)))

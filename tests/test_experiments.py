@@ -162,7 +162,7 @@ def test_smoke_budget_of_each_table_runs_and_resumes(tiny_data, tmp_path):
   with open(os.path.join(workdir, "tablefig2d.csv")) as f:
     eps_rows = {r["column"]: r for r in csv.DictReader(f)}
   assert eps_rows["eps0.3"]["seeds"] == "1"
-  assert eps_rows["eps1"]["seeds"] == "0"
+  assert set(eps_rows) == {"eps0.3"}  # the files show the columns asked for
 
 
 def test_smoke_cells_of_the_colour_tables(tmp_path):
