@@ -225,49 +225,68 @@ def test_distance_tables_are_not_scaled_and_fcd_drops_the_papers():
   assert cell["mean"] == "28.0000" and cell["values"] == "27.0000 29.0000"
 
 
-def test_table4_smoke_with_fid_and_with_fcd(tmp_path):
-  """Table 4's grid on MNIST files in the real IDX format: FID under random
-  Inception weights from a .npz, and FCD under a reference classifier
-  that the sweep trains on the whole balanced set first."""
+def test_table4_smoke_with_fcd(tmp_path):
+  """Table 4's grid on MNIST files in the real IDX format, scored by FCD
+  under a reference classifier the sweep first trains on the whole
+  balanced set (the FID path: test_generator_scorer_with_fid)."""
+  import json  # pylint: disable=g-import-not-at-top
   from conftest import make_idx_dir  # pylint: disable=g-import-not-at-top
-  import fid_weights  # pylint: disable=g-import-not-at-top
-  from test_fid import _reference  # pylint: disable=g-import-not-at-top
-  from wcgen.eval import fid  # pylint: disable=g-import-not-at-top
   make_idx_dir(str(tmp_path / "raw" / "mnist"), train_per_class=16,
                test_per_class=2)
   data = (str(tmp_path / "raw"), str(tmp_path / "tfds"))
-  weights = str(tmp_path / "inception.npz")
-  fid.save_npz(fid.variables_from_state_dict(
-      fid_weights.state_dict(_reference()[0])), weights)
   workdir = str(tmp_path / "repro")
-  common = ["--table=4", "--seeds=1", "--rows=worst_case",
-            "--columns=mnist_if10", "--generation_samples=8"]
-  _reproduce(data, workdir, *common, f"--inception_weights={weights}")
-  run = os.path.join(workdir, "table4", "worst_case", "mnist_if10", "seed0")
-  import json  # pylint: disable=g-import-not-at-top
-  with open(os.path.join(run, "fid.json")) as f:
-    scored = json.load(f)
-  assert scored["samples"] == 8 and scored["fid"] > 0
-  with open(os.path.join(workdir, "table4.csv")) as f:
-    row = next(r for r in csv.DictReader(f) if r["row"] == "worst_case" and
-               r["column"] == "mnist_if10")
-  assert float(row["mean"]) == pytest.approx(scored["fid"], abs=1e-3)
-  assert row["paper"] == "27.60"
-
-  out = _reproduce(data, workdir, *common, "--generation_metric=fcd")
+  out = _reproduce(data, workdir, "--table=4", "--seeds=1",
+                   "--rows=worst_case", "--columns=mnist_if10",
+                   "--generation_samples=8", "--generation_metric=fcd")
   assert "FCD (Fréchet Classifier Distance, not FID)" in out
   reference = os.path.join(workdir, "table4", "reference", "mnist")
   with open(os.path.join(reference, "results.json")) as f:
     ref = json.load(f)
   assert ref["method"] == "erm" and ref["imbalance_factor"] == 1.0
   assert ref["train_class_counts"] == [16] * 10  # the whole balanced set
+  run = os.path.join(workdir, "table4", "worst_case", "mnist_if10", "seed0")
+  with open(os.path.join(run, "results.json")) as f:
+    assert json.load(f)["train_class_counts"][-1] == 2  # IF 10 on 16
   with open(os.path.join(run, "fcd.json")) as f:
     fcd = json.load(f)
+  assert fcd["samples"] == 8 and fcd["fcd"] > 0
   with open(os.path.join(workdir, "table4.csv")) as f:
     row = next(r for r in csv.DictReader(f) if r["row"] == "worst_case" and
                r["column"] == "mnist_if10")
   assert float(row["mean"]) == pytest.approx(fcd["fcd"], abs=1e-3)
   assert row["paper"] == ""
+
+
+def test_generator_scorer_with_fid(finished_run, tmp_path, monkeypatch):
+  """FID of a finished run's generator under seeded Inception weights from
+  a .npz: the Fréchet distance of the Inception features of its samples
+  (class-balanced labels) and of real training images; cached per run."""
+  import fid_weights  # pylint: disable=g-import-not-at-top
+  from test_fid import _reference  # pylint: disable=g-import-not-at-top
+  from wcgen.eval import features, fid, frechet, generation  # pylint: disable=g-import-not-at-top
+  config, workdir, _ = finished_run
+  run = str(tmp_path / "run")
+  import shutil  # pylint: disable=g-import-not-at-top
+  shutil.copytree(workdir, run)
+  weights = str(tmp_path / "inception.npz")
+  fid.save_npz(fid.variables_from_state_dict(
+      fid_weights.state_dict(_reference()[0])), weights)
+  scorer = generation.GeneratorScorer(
+      "fid", 8, generation.inception_feature_fn_for(weights))
+  value = scorer(run)
+  # The same number by hand, from the pieces.
+  inception = fid.feature_fn(fid.load_inception(weights))
+  _, method, state = features.load_run(run)
+  labels = generation.balanced_labels(8, 10)
+  assert labels.tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9][:8]
+  fake = features.generated_images(method, state, labels, seed=0)
+  real = generation.real_training_images(config, 8, seed=0)
+  assert real.shape == (8, 32, 32, 1) and -1 <= real.min() < real.max() <= 1
+  assert value == pytest.approx(frechet.feature_distance(
+      inception(fake), inception(real)), rel=1e-6)
+  # Cached: a second scorer reads run/fid.json without loading the run.
+  monkeypatch.setattr(features, "load_run", lambda *a: 1 / 0)
+  assert generation.GeneratorScorer("fid", 8, lambda c: None)(run) == value
 
 
 def test_shot_groups_follow_the_oltr_thresholds():
