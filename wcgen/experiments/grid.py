@@ -8,7 +8,6 @@ continues where it stopped when the same command is given again.
 
 import json
 import os
-import time
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 from absl import logging
@@ -113,17 +112,16 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
       info["pending"] += 1
       continue
     else:
-      t = time.time()
       result = trainer.train_and_evaluate(config, directory)
       if "preempted_at_step" in result:
         raise KeyboardInterrupt(f"preempted in {directory}; rerun the same "
                                 "command to resume the sweep")
       info["ran"] += 1
-      logging.info("%s %s seed %d: trained in %.0f s", row.id, column.id,
-                   seed, time.time() - t)
     info["wall_time_sec"] += result.get("wall_time_sec_this_process", 0.0)
     value = (score_fn(directory) if score_fn is not None else
              result[column.metric or table.metric])
+    logging.info("%s %s seed %d: %s %.4f", row.id, column.id, seed,
+                 table.metric, value)
     results.setdefault(row.id, {}).setdefault(column.id, []).append(value)
     info["runs"].setdefault(row.id, {}).setdefault(column.id, []).append(
         result)
