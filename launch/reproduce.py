@@ -97,7 +97,8 @@ def generator_scorer(table, extra):
           "--generation_metric=fcd for the classifier-based FCD")
     return table, generation.GeneratorScorer(
         "fid", samples, generation.inception_feature_fn_for(
-            FLAGS.inception_weights))
+            FLAGS.inception_weights),
+        source=os.path.abspath(FLAGS.inception_weights))
   references = {}
   for _, column, _ in grid.plan(table, [0], FLAGS.rows, FLAGS.datasets,
                                 FLAGS.columns):
@@ -125,7 +126,9 @@ def generator_scorer(table, extra):
       trainer.train_and_evaluate(config, directory)
     references[column.dataset] = directory
   return tables.as_fcd(table), generation.GeneratorScorer(
-      "fcd", samples, generation.classifier_feature_fn_for(references))
+      "fcd", samples, generation.classifier_feature_fn_for(references),
+      source=" ".join(f"{k}={os.path.abspath(v)}"
+                      for k, v in sorted(references.items())))
 
 
 def reproduce(table_id: str):

@@ -272,7 +272,7 @@ def test_generator_scorer_with_fid(finished_run, tmp_path, monkeypatch):
   fid.save_npz(fid.variables_from_state_dict(
       fid_weights.state_dict(_reference()[0])), weights)
   scorer = generation.GeneratorScorer(
-      "fid", 8, generation.inception_feature_fn_for(weights))
+      "fid", 8, generation.inception_feature_fn_for(weights), source=weights)
   value = scorer(run)
   # The same number by hand, from the pieces.
   inception = fid.feature_fn(fid.load_inception(weights))
@@ -284,9 +284,13 @@ def test_generator_scorer_with_fid(finished_run, tmp_path, monkeypatch):
   assert real.shape == (8, 32, 32, 1) and -1 <= real.min() < real.max() <= 1
   assert value == pytest.approx(frechet.feature_distance(
       inception(fake), inception(real)), rel=1e-6)
-  # Cached: a second scorer reads run/fid.json without loading the run.
+  # Cached: a second scorer reads run/fid.json without loading the run,
+  # unless the features' source or the sample count changed.
   monkeypatch.setattr(features, "load_run", lambda *a: 1 / 0)
-  assert generation.GeneratorScorer("fid", 8, lambda c: None)(run) == value
+  assert generation.GeneratorScorer("fid", 8, lambda c: None,
+                                    source=weights)(run) == value
+  with pytest.raises(ZeroDivisionError):
+    generation.GeneratorScorer("fid", 8, lambda c: None, source="other")(run)
 
 
 def test_shot_groups_follow_the_oltr_thresholds():

@@ -62,19 +62,23 @@ class GeneratorScorer:
   """fn(run_dir) -> Fréchet distance of the run's generator to real data.
 
   Real features are computed once per dataset; each run's score is cached
-  in run_dir/<metric>.json (written atomically), so a sweep that is
-  interrupted or repeated does not recompute it.
+  in run_dir/<metric>.json (written atomically) with the sample count and
+  `source` (what the features come from: the weight file, the reference
+  runs), so a sweep that is interrupted or repeated does not recompute it,
+  and a change of either recomputes it.
   """
 
   def __init__(self, metric: str, num_samples: int,
                feature_fn_for: Callable[[ml_collections.ConfigDict],
-                                        FeatureFn], seed: int = 0):
+                                        FeatureFn], seed: int = 0,
+               source: str = ""):
     if metric not in METRICS:
       raise ConfigError(f"unknown generator metric {metric!r}; choose one "
                         f"of {list(METRICS)}")
     if num_samples < 2:
       raise ConfigError(f"need at least 2 samples per set, got {num_samples}")
     self.metric, self.num_samples, self.seed = metric, num_samples, seed
+    self.source = source
     self._feature_fn_for = feature_fn_for
     self._real: Dict[str, tuple] = {}
 
@@ -90,7 +94,8 @@ class GeneratorScorer:
     if os.path.exists(path):
       with open(path) as f:
         cached = json.load(f)
-      if cached.get("samples") == self.num_samples:
+      if (cached.get("samples"), cached.get("source")) == (self.num_samples,
+                                                           self.source):
         return float(cached[self.metric])
     config, method, state = features_lib.load_run(run_dir)
     feature_fn = self._feature_fn_for(config)
@@ -103,7 +108,7 @@ class GeneratorScorer:
         *frechet.gaussian_statistics(feature_fn(fake)), mu_real, sigma_real)
     files.atomic_write_json(path, {
         self.metric: value, "samples": self.num_samples,
-        "real_images": "uniform from the whole training split",
+        "source": self.source, "real_images": "uniform from the whole training split",
         "generated_labels": "class-balanced"})
     return value
 
