@@ -16,6 +16,7 @@ over every device, as in training. The same command runs on GPUs.
 """
 
 import csv
+import io
 import os
 import sys
 import time
@@ -97,16 +98,28 @@ def pipeline_images_per_second(config, batch_size: int, batches: int):
 
 
 def main(argv):
-  del argv
+  if len(argv) > 1:
+    raise app.UsageError("Too many command-line arguments.")
   common.setup()  # one XLA device per CPU core, as training uses
+  common.run_or_exit(benchmark)
+
+
+def benchmark():
   import jax  # pylint: disable=g-import-not-at-top
   from jax.sharding import NamedSharding, PartitionSpec as P  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   from wcgen import methods  # pylint: disable=g-import-not-at-top
   from wcgen.data import sources  # pylint: disable=g-import-not-at-top
+  from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  from wcgen.train import files  # pylint: disable=g-import-not-at-top
   from wcgen.train import trainer  # pylint: disable=g-import-not-at-top
 
   config = FLAGS.config
+  for batch_size in map(int, FLAGS.batch_sizes):
+    if batch_size % jax.device_count():
+      raise ConfigError(f"batch size {batch_size} does not divide over "
+                        f"{jax.device_count()} devices; give multiples of "
+                        f"{jax.device_count()} (or set --cpu_devices)")
   if FLAGS.dtype:
     config.compute_dtype = FLAGS.dtype
   dtype = config.get("compute_dtype", "float32")
@@ -189,10 +202,11 @@ def main(argv):
     print(f"train pipeline supplies {rates['train'] * fastest:.1f}x the "
           "images/s the fastest timed step consumes")
   if FLAGS.csv:
-    with open(FLAGS.csv, "w", newline="") as f:
-      writer = csv.DictWriter(f, header)
-      writer.writeheader()
-      writer.writerows(rows)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    files.atomic_write_bytes(FLAGS.csv, out.getvalue().encode())
 
 
 if __name__ == "__main__":

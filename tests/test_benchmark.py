@@ -43,3 +43,14 @@ def test_erm_step_flops_are_three_forward_passes(tiny_data, tmp_path):
              (int(row["batch"]) * _classifier_forward_flops_per_image()))
     assert 2.5 < ratio < 3.5, ratio
     assert float(row["step_s"]) > 0 and float(row["peak_memory_mb"]) > 0
+
+
+def test_batch_that_does_not_divide_over_the_devices_is_one_line():
+  cmd = [sys.executable, os.path.join(REPO, "launch", "benchmark.py"),
+         "--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py") +
+         ":tiny", "--batch_sizes=8,7", "--cpu_devices=2"]
+  proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 2
+  errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
+  assert errors == ["error: batch size 7 does not divide over 2 devices; "
+                    "give multiples of 2 (or set --cpu_devices)"]
