@@ -166,8 +166,9 @@ def test_smoke_budget_of_each_table_runs_and_resumes(tiny_data, tmp_path):
 
 
 def test_smoke_cells_of_the_colour_tables(tmp_path):
-  """Table 3's distorted column (scored on the distorted test set) and a
-  Table 2 VGG-16 cell, on CIFAR/SVHN files in their real formats."""
+  """Table 3's distorted column (scored on the distorted test set), a
+  Table 2 VGG-16 cell and a Table 5 ablation cell, on CIFAR/SVHN files in
+  their real formats."""
   from conftest import make_cifar_tarball, make_svhn_dir  # pylint: disable=g-import-not-at-top
   raw = tmp_path / "raw"
   make_cifar_tarball(str(raw / "cifar10"), train_per_class=8,
@@ -196,6 +197,19 @@ def test_smoke_cells_of_the_colour_tables(tmp_path):
     row = next(r for r in csv.DictReader(f) if r["row"] == "erm_vgg" and
                r["column"] == "svhn_cropped_s0.1")
   assert row["seeds"] == "1" and row["paper"] == "93.70"
+  # Table 5's ablation: ResNet-101 without BatchNorm on reduced CIFAR-10.
+  _reproduce(data, workdir, "--table=5", "--seeds=1", "--rows=erm",
+             "--columns=no_bn")
+  with open(os.path.join(workdir, "table5", "erm", "no_bn", "seed0",
+                         "results.json")) as f:
+    config = json.load(f)["config"]
+  assert config["classifier"] == "resnet101"
+  assert config["use_batchnorm"] is False
+  assert config["data"]["train_fraction"] == 0.2
+  with open(os.path.join(workdir, "table5.csv")) as f:
+    row = next(csv.DictReader(f))
+  assert (row["row"], row["column"], row["seeds"], row["paper"]) == (
+      "erm", "no_bn", "1", "75.14")
 
 
 def test_table4_without_inception_weights_is_a_one_line_error(tmp_path):
