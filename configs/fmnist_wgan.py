@@ -119,6 +119,9 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   config.data.sampling = "uniform"
 
   # -------------------------------------------------------------- models --
+  # "dcgan" (label concatenated to z, as in the conditional WGAN-GP the
+  # paper builds on), "dcgan_cbn" (also class-conditional BatchNorm in every
+  # layer, as cGAN-projection generators and BigGAN do) or "biggan".
   config.generator = "dcgan"
   config.critic = "projection"
   config.classifier = "triple_gan_cnn"

@@ -62,3 +62,27 @@ def test_space_to_depth_round_trip_and_pools():
       xn.reshape(2, 3, 2, 2, 2, 3).max(axis=(2, 4)))
   np.testing.assert_allclose(
       layers.upsample_nearest_2x(x), xn.repeat(2, 1).repeat(2, 2))
+
+
+@pytest.mark.parametrize("shape", [(6, 5), (6, 3, 3, 5)])
+def test_conditional_batchnorm_matches_numpy(shape):
+  """Per-class gain and bias on top of batch-statistics normalisation."""
+  rng = np.random.default_rng(0)
+  x = rng.normal(2.0, 3.0, shape).astype(np.float32)
+  labels = np.array([0, 1, 2, 3, 1, 0])
+  module = layers.ConditionalBatchNorm(4)
+  variables = module.init(jax.random.PRNGKey(0), x, labels, train=True)
+  # Zero embeddings at initialisation: plain BatchNorm without affine.
+  axes = tuple(range(x.ndim - 1))
+  normed = (x - x.mean(axes)) / np.sqrt(x.var(axes) + 1e-5)
+  out, _ = module.apply(variables, x, labels, train=True,
+                        mutable=["batch_stats"])
+  np.testing.assert_allclose(out, normed, atol=1e-4)
+  gain = rng.normal(size=(4, 5)).astype(np.float32)
+  bias = rng.normal(size=(4, 5)).astype(np.float32)
+  params = {"Embed_0": {"embedding": gain}, "Embed_1": {"embedding": bias}}
+  out, _ = module.apply({**variables, "params": params}, x, labels,
+                        train=True, mutable=["batch_stats"])
+  expand = (slice(None),) + (None,) * (x.ndim - 2)
+  expected = normed * (1 + gain[labels][expand]) + bias[labels][expand]
+  np.testing.assert_allclose(out, expected, atol=1e-4)

@@ -1,8 +1,10 @@
 """The classifiers' parameter counts against published figures, and output
-shapes of every model."""
+shapes of every model, and the label routing of the conditional-BN
+generator."""
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from wcgen.models import classifiers, critics, generators, resnets, vgg
@@ -71,3 +73,21 @@ def test_generator_and_critic_shapes(channels):
   scores = jax.eval_shape(lambda: d.init_with_output(
       jax.random.PRNGKey(0), jnp.zeros((3, 32, 32, channels)), y)[0])
   assert scores.shape == (3,)
+
+
+def test_conditional_bn_generator_routes_the_label_through_every_norm():
+  """dcgan_cbn: a class's BatchNorm embedding changes only that class's images."""
+  g = generators.DCGANGenerator(10, 1, 8, conditional_bn=True)
+  z = jax.random.normal(jax.random.PRNGKey(1), (4, 16))
+  y = jnp.array([0, 3, 3, 7])
+  variables = g.init(jax.random.PRNGKey(0), z, y, train=False)
+  norms = [k for k in variables["params"] if "ConditionalBatchNorm" in k]
+  assert len(norms) == 3  # the dense seed and both hidden up-convolutions
+  before = g.apply(variables, z, y, train=False)
+  params = jax.tree_util.tree_map(lambda p: p, variables["params"])
+  last = params[norms[-1]]["Embed_1"]["embedding"]
+  params[norms[-1]]["Embed_1"]["embedding"] = last.at[3].set(1.0)
+  after = g.apply({**variables, "params": params}, z, y, train=False)
+  changed = np.abs(np.asarray(after - before)).reshape(4, -1).max(axis=1)
+  assert changed[1] > 1e-3 and changed[2] > 1e-3
+  np.testing.assert_array_equal(changed[[0, 3]], 0.0)

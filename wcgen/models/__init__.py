@@ -10,7 +10,7 @@ from wcgen.models import biggan
 from wcgen.models import resnets
 from wcgen.models import vgg
 
-GENERATORS = ("dcgan", "biggan")
+GENERATORS = ("dcgan", "dcgan_cbn", "biggan")
 CRITICS = ("projection", "biggan")
 # name -> fn(num_classes, use_batchnorm); the Triple-GAN CNN also takes the
 # config's dropout rate.
@@ -33,7 +33,8 @@ def create_generator(config: ml_collections.ConfigDict, num_classes: int,
   _check("generator", config.generator, GENERATORS)
   if config.generator == "biggan":  # gen_width is BigGAN's ch multiplier
     return biggan.BigGANGenerator(num_classes, channels, config.gen_width)
-  return DCGANGenerator(num_classes, channels, config.gen_width)
+  return DCGANGenerator(num_classes, channels, config.gen_width,
+                        conditional_bn=config.generator == "dcgan_cbn")
 
 
 def create_critic(config: ml_collections.ConfigDict, num_classes: int):

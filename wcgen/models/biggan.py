@@ -30,22 +30,6 @@ def _sn(layer):
   return nn.SpectralNorm(layer)
 
 
-class ConditionalBatchNorm(nn.Module):
-  """BatchNorm without its own affine; gain 1 + E_g[y] and bias E_b[y]."""
-  num_classes: int
-
-  @nn.compact
-  def __call__(self, x, labels, train: bool):
-    h = nn.BatchNorm(use_running_average=not train, momentum=0.9,
-                     use_scale=False, use_bias=False)(x)
-    features = x.shape[-1]
-    gain = nn.Embed(self.num_classes, features,
-                    embedding_init=nn.initializers.zeros)(labels)
-    bias = nn.Embed(self.num_classes, features,
-                    embedding_init=nn.initializers.zeros)(labels)
-    return h * (1 + gain[:, None, None]) + bias[:, None, None]
-
-
 class GeneratorBlock(nn.Module):
   features: int
   num_classes: int
@@ -53,10 +37,10 @@ class GeneratorBlock(nn.Module):
   @nn.compact
   def __call__(self, x, labels, train: bool):
     upd = train  # power iteration advances with training steps
-    h = nn.relu(ConditionalBatchNorm(self.num_classes)(x, labels, train))
+    h = nn.relu(layers.ConditionalBatchNorm(self.num_classes)(x, labels, train))
     h = layers.upsample_nearest_2x(h)
     h = _sn(nn.Conv(self.features, (3, 3)))(h, update_stats=upd)
-    h = nn.relu(ConditionalBatchNorm(self.num_classes)(h, labels, train))
+    h = nn.relu(layers.ConditionalBatchNorm(self.num_classes)(h, labels, train))
     h = _sn(nn.Conv(self.features, (3, 3)))(h, update_stats=upd)
     shortcut = _sn(nn.Conv(self.features, (1, 1)))(
         layers.upsample_nearest_2x(x), update_stats=upd)

@@ -21,22 +21,30 @@ class DCGANGenerator(nn.Module):
     num_classes: number of labels y can take.
     out_channels: 1 for grayscale, 3 for colour.
     width: channels of the last hidden layer; earlier ones are 2x and 4x.
+    conditional_bn: also condition every BatchNorm on the label
+      (`layers.ConditionalBatchNorm`), as cGAN-projection generators and
+      BigGAN do, so the label reaches every layer, not only the input.
   """
   num_classes: int
   out_channels: int = 1
   width: int = 64
+  conditional_bn: bool = False
 
   @nn.compact
   def __call__(self, z: jax.Array, labels: jax.Array,
                train: bool = True) -> jax.Array:
-    norm = lambda: nn.BatchNorm(use_running_average=not train, momentum=0.9)
+    def norm(x):
+      if self.conditional_bn:
+        return layers.ConditionalBatchNorm(self.num_classes)(x, labels, train)
+      return nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
+
     h = jnp.concatenate(
         [z, jax.nn.one_hot(labels, self.num_classes, dtype=z.dtype)], -1)
     h = nn.Dense(4 * 4 * 4 * self.width, use_bias=False)(h)
-    h = nn.relu(norm()(h)).reshape(z.shape[0], 4, 4, 4 * self.width)
+    h = nn.relu(norm(h)).reshape(z.shape[0], 4, 4, 4 * self.width)
     for mult in (2, 1):
       h = layers.ConvTranspose4x4Stride2(mult * self.width,
                                          use_bias=False)(h)
-      h = nn.relu(norm()(h))
+      h = nn.relu(norm(h))
     h = layers.ConvTranspose4x4Stride2(self.out_channels)(h)
     return jnp.tanh(h)

@@ -118,3 +118,29 @@ class ConvTranspose4x4Stride2(_Stride2Kernel4x4):
     k3 = jnp.einsum("ipa,jqb,abco->ijcpqo", taps, taps, self._kernel(cin))
     k3 = k3.reshape(3, 3, cin, 4 * self.features)
     return self._add_bias(depth_to_space_2x(_conv3x3(x, k3.astype(x.dtype))))
+
+
+class ConditionalBatchNorm(nn.Module):
+  """BatchNorm whose affine is chosen by the label: gain 1 + E_g[y], bias E_b[y].
+
+  The class-conditional BatchNorm of cGANs with projection discriminators
+  (Miyato & Koyama 2018) and BigGAN: every normalised layer of G sees the
+  label, not only its input, so the class shapes the whole image. Both
+  embeddings start at zero, so at initialisation this is plain BatchNorm
+  without an affine. Works on (N, C) and (N, H, W, C) inputs.
+  """
+  num_classes: int
+  momentum: float = 0.9
+
+  @nn.compact
+  def __call__(self, x: jax.Array, labels: jax.Array,
+               train: bool) -> jax.Array:
+    h = nn.BatchNorm(use_running_average=not train, momentum=self.momentum,
+                     use_scale=False, use_bias=False)(x)
+    features = x.shape[-1]
+    gain = nn.Embed(self.num_classes, features,
+                    embedding_init=nn.initializers.zeros)(labels)
+    bias = nn.Embed(self.num_classes, features,
+                    embedding_init=nn.initializers.zeros)(labels)
+    expand = (slice(None),) + (None,) * (x.ndim - 2)
+    return h * (1 + gain[expand]) + bias[expand]
