@@ -76,7 +76,7 @@ def test_generator_and_critic_shapes(channels):
 
 
 def test_conditional_bn_generator_routes_the_label_through_every_norm():
-  """dcgan_cbn: a class's BatchNorm embedding changes only that class's images."""
+  """dcgan_cbn: a class's BatchNorm embedding changes only its own images."""
   g = generators.DCGANGenerator(10, 1, 8, conditional_bn=True)
   z = jax.random.normal(jax.random.PRNGKey(1), (4, 16))
   y = jnp.array([0, 3, 3, 7])

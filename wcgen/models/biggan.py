@@ -37,10 +37,11 @@ class GeneratorBlock(nn.Module):
   @nn.compact
   def __call__(self, x, labels, train: bool):
     upd = train  # power iteration advances with training steps
-    h = nn.relu(layers.ConditionalBatchNorm(self.num_classes)(x, labels, train))
+    cbn = lambda: layers.ConditionalBatchNorm(self.num_classes)
+    h = nn.relu(cbn()(x, labels, train))
     h = layers.upsample_nearest_2x(h)
     h = _sn(nn.Conv(self.features, (3, 3)))(h, update_stats=upd)
-    h = nn.relu(layers.ConditionalBatchNorm(self.num_classes)(h, labels, train))
+    h = nn.relu(cbn()(h, labels, train))
     h = _sn(nn.Conv(self.features, (3, 3)))(h, update_stats=upd)
     shortcut = _sn(nn.Conv(self.features, (1, 1)))(
         layers.upsample_nearest_2x(x), update_stats=upd)

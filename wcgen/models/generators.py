@@ -11,11 +11,12 @@ class DCGANGenerator(nn.Module):
   """DCGAN-style conditional generator for 32x32 images in [-1, 1].
 
   The label enters as a one-hot vector concatenated to z (the conditioning
-  of the conditional WGAN-GP the paper builds on). A 4x4 seed is doubled
+  of the conditional WGAN-GP the paper builds on) and, with
+  `conditional_bn`, through every BatchNorm too. A 4x4 seed is doubled
   three times by 4x4 stride-2 transposed convolutions (computed by
-  `layers.ConvTranspose4x4Stride2`, which is fast on CPU). Convolutions feeding a
-  BatchNorm have no bias: its true gradient is zero, and Adam would turn the
-  round-off into random steps.
+  `layers.ConvTranspose4x4Stride2`, which is fast on CPU). Convolutions
+  feeding a BatchNorm have no bias: its true gradient is zero, and Adam
+  would turn the round-off into random steps.
 
   Attributes:
     num_classes: number of labels y can take.

@@ -121,7 +121,7 @@ class ConvTranspose4x4Stride2(_Stride2Kernel4x4):
 
 
 class ConditionalBatchNorm(nn.Module):
-  """BatchNorm whose affine is chosen by the label: gain 1 + E_g[y], bias E_b[y].
+  """BatchNorm whose affine the label picks: gain 1 + E_g[y], bias E_b[y].
 
   The class-conditional BatchNorm of cGANs with projection discriminators
   (Miyato & Koyama 2018) and BigGAN: every normalised layer of G sees the
