@@ -8,6 +8,7 @@ subclass that reads them locally. The prepared dataset is the stock one: a
 later `tfds.load("fashion_mnist", data_dir=...)` reads it unchanged.
 """
 
+import abc
 import dataclasses
 import os
 from typing import Dict, Optional, Sequence, Tuple
@@ -102,7 +103,7 @@ def _missing_message(spec: DatasetSpec, data_dir: str) -> str:
           "--config.data.download=True on a machine with network")
 
 
-class _LocalFilesMixin:
+class _LocalFilesMixin(abc.ABC):
   """Prepares a stock tfds builder from local files instead of downloads.
 
   Subclasses read every split from `raw_dir` (`_read_local`) and say what a
@@ -113,8 +114,9 @@ class _LocalFilesMixin:
 
   raw_dir: str = ""
 
+  @abc.abstractmethod
   def _read_local(self) -> Dict[str, Split]:
-    raise NotImplementedError
+    """Every split's (images, labels) read from `raw_dir`."""
 
   def _record(self, split: str, index: int, image, label) -> Dict:
     del split, index
