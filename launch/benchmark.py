@@ -15,6 +15,7 @@ pipeline's images/s. On CPU the host is split into one XLA device per core
 over every device, as in training. The same command runs on GPUs.
 """
 
+import copy
 import csv
 import io
 import os
@@ -110,18 +111,17 @@ def benchmark():
   import numpy as np  # pylint: disable=g-import-not-at-top
   from wcgen import methods  # pylint: disable=g-import-not-at-top
   from wcgen.data import sources  # pylint: disable=g-import-not-at-top
-  from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
   from wcgen.train import files  # pylint: disable=g-import-not-at-top
   from wcgen.train import trainer  # pylint: disable=g-import-not-at-top
+  from wcgen.train import validation  # pylint: disable=g-import-not-at-top
 
   config = FLAGS.config
-  for batch_size in map(int, FLAGS.batch_sizes):
-    if batch_size % jax.device_count():
-      raise ConfigError(f"batch size {batch_size} does not divide over "
-                        f"{jax.device_count()} devices; give multiples of "
-                        f"{jax.device_count()} (or set --cpu_devices)")
   if FLAGS.dtype:
     config.compute_dtype = FLAGS.dtype
+  for batch_size in map(int, FLAGS.batch_sizes):  # as training would check
+    candidate = copy.deepcopy(config)
+    candidate.batch_size = batch_size
+    validation.validate_config(candidate, jax.device_count())
   dtype = config.get("compute_dtype", "float32")
   spec = sources.get_spec(config.data.name)
   image_shape = (config.data.image_size,) * 2 + (spec.image_shape[-1],)

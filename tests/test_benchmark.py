@@ -52,5 +52,5 @@ def test_batch_that_does_not_divide_over_the_devices_is_one_line():
   proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
   assert proc.returncode == 2
   errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
-  assert errors == ["error: batch size 7 does not divide over 2 devices; "
-                    "give multiples of 2 (or set --cpu_devices)"]
+  assert errors == ["error: batch_size=7 is not divisible by the 2 devices; "
+                    "use a multiple of 2"]

@@ -108,7 +108,8 @@ class GeneratorScorer:
         *frechet.gaussian_statistics(feature_fn(fake)), mu_real, sigma_real)
     files.atomic_write_json(path, {
         self.metric: value, "samples": self.num_samples,
-        "source": self.source, "real_images": "uniform from the whole training split",
+        "source": self.source,
+        "real_images": "uniform from the whole training split",
         "generated_labels": "class-balanced"})
     return value
 
