@@ -116,9 +116,9 @@ def generator_scorer(table, extra):
     d = config.data
     if sources.missing_data(d.name, d.data_dir, d.tfds_dir, d.download):
       continue  # the grid reports the dataset's columns as unavailable
-    directory = os.path.join(FLAGS.workdir, f"table{table.id}", "reference",
-                             column.dataset)
-    if not os.path.exists(os.path.join(directory, "results.json")):
+    directory = os.path.join(FLAGS.workdir, f"table{table.id}", FLAGS.budget,
+                             "reference", column.dataset)
+    if trainer.finished_results(config, directory) is None:
       if FLAGS.report_only:
         continue
       print(f"training the FCD reference classifier on all of "

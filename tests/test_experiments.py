@@ -1,6 +1,7 @@
 """Table grids and the table writer; the smoke budget of each table."""
 
 import csv
+import json
 import io
 import os
 import subprocess
@@ -155,7 +156,35 @@ def test_smoke_budget_of_each_table_runs_and_resumes(tiny_data, tmp_path):
   assert "0 runs trained now, 2 read from finished runs" in out
   assert "1 runs not finished yet" in out
   assert not os.path.exists(os.path.join(
-      workdir, "table1", "erm", "fashion_mnist_if100", "seed2"))
+      workdir, "table1", "smoke", "erm", "fashion_mnist_if100", "seed2"))
+  # Another budget never reads these runs (issue 14.1): its report finds
+  # nothing finished.
+  out = _reproduce(tiny_data, workdir, *args[:2], "--rows=erm",
+                   "--columns=fashion_mnist_if100", "--budget=cpu",
+                   "--report_only")
+  assert "0 runs trained now, 0 read from finished runs" in out
+  assert "2 runs not finished yet" in out
+  # A finished run whose recorded config differs from its cell's is
+  # refused in one line naming the field, and left as it is.
+  path = os.path.join(workdir, "table1", "smoke", "erm", "fashion_mnist_if100",
+                      "seed1", "results.json")
+  with open(path) as f:
+    tampered = json.load(f)
+  tampered["config"]["num_train_steps"] = 12345
+  with open(path, "w") as f:
+    json.dump(tampered, f)
+  proc = subprocess.run(
+      [sys.executable, os.path.join(REPO, "launch", "reproduce.py"),
+       f"--workdir={workdir}", "--budget=smoke", f"--data_dir={tiny_data[0]}",
+       f"--tfds_dir={tiny_data[1]}", "--cpu_devices=1", *args],
+      capture_output=True, text=True, timeout=600, cwd=REPO)
+  assert proc.returncode == 2
+  error = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
+  assert len(error) == 1, proc.stderr[-2000:]
+  assert "num_train_steps: 12345 -> 4" in error[0]
+  assert "seed1" in error[0] and "use a new --workdir" in error[0]
+  with open(path) as f:
+    assert json.load(f) == tampered
   # The epsilon sweep's smoke budget (one column: a GAN run).
   _reproduce(tiny_data, workdir, "--table=fig2d", "--seeds=1",
              "--columns=eps0.3")
@@ -182,7 +211,7 @@ def test_smoke_cells_of_the_colour_tables(tmp_path):
   _reproduce(data, workdir, "--table=2", "--seeds=1", "--rows=erm_vgg",
              "--columns=svhn_cropped_s0.1")
   import json  # pylint: disable=g-import-not-at-top
-  run = os.path.join(workdir, "table3", "augment", "cifar10_g0.2", "seed0",
+  run = os.path.join(workdir, "table3", "smoke", "augment", "cifar10_g0.2", "seed0",
                      "results.json")
   with open(run) as f:
     result = json.load(f)
@@ -200,7 +229,7 @@ def test_smoke_cells_of_the_colour_tables(tmp_path):
   # Table 5's ablation: ResNet-101 without BatchNorm on reduced CIFAR-10.
   _reproduce(data, workdir, "--table=5", "--seeds=1", "--rows=erm",
              "--columns=no_bn")
-  with open(os.path.join(workdir, "table5", "erm", "no_bn", "seed0",
+  with open(os.path.join(workdir, "table5", "smoke", "erm", "no_bn", "seed0",
                          "results.json")) as f:
     config = json.load(f)["config"]
   assert config["classifier"] == "resnet101"
@@ -253,12 +282,13 @@ def test_table4_smoke_with_fcd(tmp_path):
                    "--rows=worst_case", "--columns=mnist_if10",
                    "--generation_samples=8", "--generation_metric=fcd")
   assert "FCD (Fréchet Classifier Distance, not FID)" in out
-  reference = os.path.join(workdir, "table4", "reference", "mnist")
+  reference = os.path.join(workdir, "table4", "smoke", "reference", "mnist")
   with open(os.path.join(reference, "results.json")) as f:
     ref = json.load(f)
   assert ref["method"] == "erm" and ref["imbalance_factor"] == 1.0
   assert ref["train_class_counts"] == [16] * 10  # the whole balanced set
-  run = os.path.join(workdir, "table4", "worst_case", "mnist_if10", "seed0")
+  run = os.path.join(workdir, "table4", "smoke", "worst_case", "mnist_if10",
+                     "seed0")
   with open(os.path.join(run, "results.json")) as f:
     assert json.load(f)["train_class_counts"][-1] == 2  # IF 10 on 16
   with open(os.path.join(run, "fcd.json")) as f:

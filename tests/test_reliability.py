@@ -1,5 +1,6 @@
 """Faults: corrupt checkpoints, a changed config, SIGTERM."""
 
+import json
 import os
 import shutil
 import signal
@@ -135,3 +136,104 @@ def test_sigterm_saves_and_the_next_start_resumes(tiny_data, tmp_path):
   assert train_rows[-1]["step"] == step + 2
   assert np.isfinite(train_rows[-1]["c_loss"])
   assert os.path.exists(os.path.join(workdir, "results.json"))
+
+
+def _snapshot(workdir):
+  """Every file under `workdir` with its bytes (the lock file aside)."""
+  out = {}
+  for root, _, names in os.walk(workdir):
+    for name in names:
+      if name != ".lock":
+        with open(os.path.join(root, name), "rb") as f:
+          out[os.path.relpath(os.path.join(root, name), workdir)] = f.read()
+  return out
+
+
+def test_a_finished_run_is_returned_untouched(run_dir, tmp_path):
+  """Issue 14.10: rerunning a finished run evaluates nothing, writes
+  nothing, and returns the stored results (its wall time included)."""
+  config, workdir = run_dir
+  copy = str(tmp_path / "copy")
+  shutil.copytree(workdir, copy)
+  before = _snapshot(copy)
+  results = trainer.train_and_evaluate(config, copy)
+  with open(os.path.join(copy, "results.json")) as f:
+    assert results == json.load(f)
+  assert _snapshot(copy) == before
+
+
+def test_a_finished_run_of_another_config_is_refused_and_kept(run_dir,
+                                                              tmp_path):
+  """Issue 14.3: --allow_config_change on a finished run must not rewrite
+  its config.json and results.json to describe a run that never was."""
+  config, workdir = run_dir
+  copy = str(tmp_path / "copy")
+  shutil.copytree(workdir, copy)
+  before = _snapshot(copy)
+  changed = config.copy_and_resolve_references()
+  changed.eps = 0.5
+  with pytest.raises(ConfigError, match=r"finished run of another config "
+                     r"\(eps: 0.3 -> 0.5\)"):
+    trainer.train_and_evaluate(changed, copy, allow_config_change=True)
+  assert _snapshot(copy) == before
+
+
+def test_checkpoints_without_config_json_are_not_continued_silently(
+    run_dir, tmp_path):
+  """Issue 14.3: deleting config.json no longer bypasses the guard."""
+  config, workdir = run_dir
+  copy = str(tmp_path / "copy")
+  shutil.copytree(workdir, copy)
+  os.remove(os.path.join(copy, "results.json"))
+  os.remove(os.path.join(copy, "config.json"))
+  with pytest.raises(ConfigError, match="no config.json"):
+    trainer.check_same_config(config, copy)
+
+
+def test_garbage_results_json_is_named_and_the_run_counts_as_unfinished(
+    run_dir, tmp_path, caplog):
+  """Issue 14.9."""
+  config, workdir = run_dir
+  copy = str(tmp_path / "copy")
+  shutil.copytree(workdir, copy)
+  path = os.path.join(copy, "results.json")
+  with open(path, "wb") as f:
+    f.write(b"\x00garbage{")
+  assert trainer.finished_results(config, copy) is None
+  assert path in caplog.text and "unfinished" in caplog.text
+
+
+_HOLD_LOCK = """
+import sys, time
+from wcgen.train import files
+lock = files.WorkdirLock(sys.argv[1]).acquire()
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_second_process_on_a_held_workdir_is_refused_in_one_line(
+    run_dir, tmp_path):
+  """Issue 14.2: a workdir is held by one process at a time, the second
+  is told who holds it, and a killed holder leaves no stale lock."""
+  config, workdir = run_dir
+  copy = str(tmp_path / "copy")
+  shutil.copytree(workdir, copy)
+  os.remove(os.path.join(copy, "results.json"))
+  holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, copy],
+                            stdout=subprocess.PIPE, text=True, cwd=REPO)
+  try:
+    assert holder.stdout.readline().strip() == "held"
+    before = _snapshot(copy)
+    with pytest.raises(files.WorkdirBusyError) as info:
+      trainer.train_and_evaluate(config, copy)
+    message = str(info.value)
+    assert f"pid {holder.pid}" in message and "\n" not in message
+    assert "another --workdir" in message
+    assert _snapshot(copy) == before  # nothing written by the refused run
+  finally:
+    holder.kill()
+    holder.wait()
+  # SIGKILL released it: the same call now runs (and finishes the run).
+  results = trainer.train_and_evaluate(config, copy)
+  assert results["steps"] == config.num_train_steps

@@ -1,12 +1,14 @@
 """Runs a table's grid of configs, skipping runs already finished.
 
-Run (row, column, seed) lives in WORKDIR/table<id>/<row>/<column>/seed<s>;
-a run with results.json is read, not rerun; a run interrupted half-way
+Run (row, column, seed) of a budget lives in
+WORKDIR/table<id>/<budget>/<row>/<column>/seed<s>; a run with results.json
+is read, not rerun, but only when the config it records equals the cell's
+(otherwise the sweep stops with one line naming the differing fields: a
+table never shows a run of another config). A run interrupted half-way
 resumes from its checkpoint (the driver does that), so an interrupted sweep
 continues where it stopped when the same command is given again.
 """
 
-import json
 import os
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -41,8 +43,8 @@ def cell_config(base: ml_collections.ConfigDict, row: Row, column: Column,
 
 
 def run_dir(workdir: str, table: Table, row: Row, column: Column,
-            seed: int) -> str:
-  return os.path.join(workdir, f"table{table.id}", row.id, column.id,
+            seed: int, budget: str) -> str:
+  return os.path.join(workdir, f"table{table.id}", budget, row.id, column.id,
                       f"seed{seed}")
 
 
@@ -91,9 +93,10 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
     except LookupError as e:
       info["unavailable"][column.id] = str(e)
       continue
-    directory = run_dir(workdir, table, row, column, seed)
-    path = os.path.join(directory, "results.json")
+    directory = run_dir(workdir, table, row, column, seed, budget)
     config = cell_config(base, row, column, seed, extra)
+    # Raises on a results.json of another config; None if unfinished.
+    finished = trainer.finished_results(config, directory)
     if column.dataset not in missing:
       d = config.data
       missing[column.dataset] = sources.missing_data(
@@ -101,12 +104,11 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
       if missing[column.dataset]:
         logging.warning("skipping the %s columns: %s", column.dataset,
                         missing[column.dataset])
-    if missing[column.dataset] and not os.path.exists(path):
+    if missing[column.dataset] and finished is None:
       info["unavailable"][column.id] = missing[column.dataset]
       continue
-    if os.path.exists(path):
-      with open(path) as f:
-        result = json.load(f)
+    if finished is not None:
+      result = finished
       info["cached"] += 1
     elif not train:
       info["pending"] += 1

@@ -1,11 +1,15 @@
 """Result files written so that a kill never leaves half a file."""
 
+import fcntl
 import json
 import os
+import socket
 import tempfile
+import time
 from typing import Any, Dict, Iterable
 
 from wcgen.errors import ConfigError
+from wcgen.errors import WcgenError
 from wcgen.errors import storage_error
 
 
@@ -101,3 +105,52 @@ def read_jsonl(path: str) -> Iterable[Dict[str, Any]]:
       except json.JSONDecodeError:
         continue
   return rows
+
+
+class WorkdirBusyError(WcgenError):
+  """Another live process holds the workdir."""
+
+
+class WorkdirLock:
+  """Holds `workdir` for one process at a time.
+
+  An exclusive `flock` on WORKDIR/.lock: the kernel drops it when the
+  holder exits or is killed, so a killed run never leaves the workdir
+  locked, and a second process sharing the workdir (which would interleave
+  metrics rows and race on checkpoints) is refused in one line naming the
+  holder. Only the chief process of a multi-host run takes it.
+  """
+
+  def __init__(self, workdir: str):
+    self.path = os.path.join(workdir, ".lock")
+    self._fd = None
+
+  def acquire(self) -> "WorkdirLock":
+    fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
+    try:
+      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      holder = os.read(fd, 512).decode(errors="replace").strip() or "unknown"
+      os.close(fd)
+      raise WorkdirBusyError(
+          f"{os.path.dirname(self.path)} is in use by another wcgen process "
+          f"({holder}); wait for it to finish, or stop it, or use another "
+          "--workdir") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, (f"pid {os.getpid()} on {socket.gethostname()} since "
+                  f"{time.strftime('%Y-%m-%d %H:%M:%S')}").encode())
+    os.fsync(fd)
+    self._fd = fd
+    return self
+
+  def release(self) -> None:
+    if self._fd is not None:
+      fcntl.flock(self._fd, fcntl.LOCK_UN)
+      os.close(self._fd)
+      self._fd = None
+
+  def __enter__(self):
+    return self.acquire()
+
+  def __exit__(self, *exc):
+    self.release()

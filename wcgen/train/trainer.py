@@ -18,11 +18,12 @@ import os
 import signal
 import threading
 import time
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional
 
 from absl import logging
 from clu import metric_writers
 from clu import periodic_actions
+from flax import traverse_util
 import jax
 import jax.numpy as jnp
 from jax.sharding import NamedSharding, PartitionSpec as P
@@ -41,31 +42,74 @@ from wcgen.train import state as state_lib
 from wcgen.train import validation
 
 
-def _flatten(tree, prefix=""):
-  if isinstance(tree, dict):
-    out = {}
-    for k, v in tree.items():
-      out.update(_flatten(v, f"{prefix}{k}."))
-    return out
-  return {prefix[:-1]: tree}
+def config_differences(old: Dict[str, Any],
+                       config: ml_collections.ConfigDict) -> List[str]:
+  """Fields (dotted) where the config dict `old` (as read from JSON) and
+  `config` differ, each as "field: old -> new"."""
+  flat_old = traverse_util.flatten_dict(json.loads(json.dumps(old)), sep=".")
+  flat_new = traverse_util.flatten_dict(
+      json.loads(config.to_json_best_effort()), sep=".")
+  return [f"{k}: {flat_old.get(k)!r} -> {flat_new.get(k)!r}"
+          for k in sorted(set(flat_old) | set(flat_new))
+          if flat_old.get(k) != flat_new.get(k)]
+
+
+def _shown(differ: List[str]) -> str:
+  more = f" (+{len(differ) - 6} more)" if len(differ) > 6 else ""
+  return ", ".join(differ[:6]) + more
 
 
 def check_same_config(config: ml_collections.ConfigDict, workdir: str) -> None:
-  """Refuses to continue a run in `workdir` that had a different config."""
+  """Refuses to continue a run in `workdir` that had a different config, or
+  whose config cannot be checked (checkpoints without config.json)."""
   path = os.path.join(workdir, "config.json")
   if not os.path.exists(path):
+    if os.path.isdir(os.path.join(workdir, "checkpoints")) and os.listdir(
+        os.path.join(workdir, "checkpoints")):
+      raise ConfigError(f"{workdir} holds checkpoints but no config.json, so "
+                        "its config cannot be checked; use a new --workdir, "
+                        "or pass --allow_config_change to continue it with "
+                        "this config")
     return
-  with open(path) as f:
-    old = _flatten(json.load(f))
-  new = _flatten(json.loads(config.to_json_best_effort()))
-  differ = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+  try:
+    with open(path) as f:
+      old = json.load(f)
+  except (OSError, ValueError) as e:
+    raise ConfigError(f"cannot read {path} ({e}); use a new --workdir, or "
+                      "pass --allow_config_change to continue the run with "
+                      "this config") from None
+  differ = config_differences(old, config)
   if differ:
-    shown = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}"
-                      for k in differ[:6])
-    more = f" (+{len(differ) - 6} more)" if len(differ) > 6 else ""
-    raise ConfigError(f"{workdir} holds a run with another config ({shown}"
-                      f"{more}); use a new --workdir, or pass "
+    raise ConfigError(f"{workdir} holds a run with another config "
+                      f"({_shown(differ)}); use a new --workdir, or pass "
                       "--allow_config_change to continue it anyway")
+
+
+def finished_results(config: ml_collections.ConfigDict,
+                     workdir: str) -> Optional[Dict[str, Any]]:
+  """The results of a run of `config` finished in `workdir`, else None.
+
+  A results.json written by another config is refused in one line (its
+  results describe that config; they are never reused nor overwritten); an
+  unreadable one is named in a warning and the run counts as unfinished.
+  """
+  path = os.path.join(workdir, "results.json")
+  if not os.path.exists(path):
+    return None
+  try:
+    with open(path) as f:
+      results = json.load(f)
+    stored = results["config"]
+  except (OSError, ValueError, KeyError, TypeError) as e:
+    logging.warning("%s is unreadable (%s: %s); the run counts as "
+                    "unfinished", path, type(e).__name__, e)
+    return None
+  differ = config_differences(stored, config)
+  if differ:
+    raise ConfigError(f"{workdir} holds a finished run of another config "
+                      f"({_shown(differ)}); its results stay as they are: "
+                      "use a new --workdir")
+  return results
 
 
 class _SigtermFlag:
@@ -138,13 +182,33 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
 
   If the process receives SIGTERM, it saves a checkpoint at the current
   step and returns {"preempted_at_step": step} without writing results;
-  the same call later resumes from there.
+  the same call later resumes from there. A run already finished in
+  `workdir` with this config returns its results.json untouched (no
+  re-evaluation, no new rows); one finished with another config is refused
+  even with `allow_config_change`. The workdir is held by one process at a
+  time (files.WorkdirLock).
   """
   validation.validate_config(config, jax.device_count())
-  if not allow_config_change:
-    check_same_config(config, workdir)
   is_chief = jax.process_index() == 0
   files.make_workdir(workdir)
+  lock = files.WorkdirLock(workdir).acquire() if is_chief else None
+  try:
+    finished = finished_results(config, workdir)
+    if finished is not None:
+      logging.info("%s holds this run, finished; nothing to do (its "
+                   "results.json is returned as it is)", workdir)
+      return finished
+    if not allow_config_change:
+      check_same_config(config, workdir)
+    return _train_and_evaluate(config, workdir, is_chief)
+  finally:
+    if lock is not None:
+      lock.release()
+
+
+def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
+                        is_chief: bool) -> Dict[str, Any]:
+  """train_and_evaluate's body, with the workdir held and checked."""
 
   mesh = make_mesh()
   replicated = NamedSharding(mesh, P())
