@@ -43,7 +43,10 @@ setuptools.setup(
     description="Learning from bad data via worst-case generation (JAX/Flax).",
     long_description=open("README.md").read() if __import__("os").path.exists("README.md") else "",
     long_description_content_type="text/markdown",
-    packages=setuptools.find_packages(include=["wcgen", "wcgen.*"]),
+    # `configs` is a package too, so configs import their base as a module
+    # and launchers find the sweeps without sys.path edits.
+    packages=setuptools.find_packages(include=["wcgen", "wcgen.*", "configs",
+                                               "configs.*"]),
     python_requires=">=3.10",
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": TEST_REQUIRES},

@@ -22,7 +22,8 @@ def test_report_of_long_tail_with_label_noise_and_distortion(tmp_path,
          "--config.data.label_noise=pair", "--config.data.label_noise_rate=0.4",
          "--config.data.test_distortion=gaussian",
          "--config.data.test_distortion_level=0.5",
-         "--config.data.train_fraction=0.5"]
+         "--config.data.train_fraction=0.5",
+         "--config.data.validation_per_class=0"]
   proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
                         env=dict(os.environ, PYTHONPATH=REPO))
   assert proc.returncode == 0, proc.stderr[-3000:]

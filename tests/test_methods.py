@@ -12,7 +12,7 @@ from wcgen.train import files
 from wcgen.train import trainer
 
 NEW_METHODS = ("oversampling", "mixup", "augment", "gan_augment",
-               "triple_gan")
+               "triple_gan", "seed_control")
 
 
 @pytest.mark.parametrize("method", NEW_METHODS)
@@ -48,3 +48,22 @@ def test_methods_are_configured_as_documented(tiny_config):
   # Augmentation combines with any method.
   tiny_config.method, tiny_config.augment = "worst_case", True
   assert methods.create(tiny_config, counts, 1).augment_fn is not None
+
+
+def test_per_sample_game_runs_end_to_end_with_its_sample_grid(tiny_config,
+                                                             tmp_path):
+  """generator=residual (Eq. 8's G(x_i, y_i, z)) through the driver: the
+  balanced companion stream reaches the step, the grid perturbs training
+  images of each class, and the perturbation's size is logged."""
+  import matplotlib.image  # pylint: disable=g-import-not-at-top
+  tiny_config.generator = "residual"
+  tiny_config.critic_data = "balanced"
+  tiny_config.transport_weight = 1.0
+  results = trainer.train_and_evaluate(tiny_config, str(tmp_path))
+  assert 0.0 <= results["val_accuracy"] <= 1.0
+  rows = files.read_jsonl(os.path.join(str(tmp_path), "metrics.jsonl"))
+  rms = [r["perturbation_rms"] for r in rows if "perturbation_rms" in r]
+  assert len(rms) == 2 and all(0 < v < 1 for v in rms)
+  grid = matplotlib.image.imread(
+      os.path.join(str(tmp_path), "samples", "step_0000004.png"))
+  assert grid.shape[0] == 10 * 33 + 1

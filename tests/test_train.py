@@ -32,9 +32,11 @@ def test_run_writes_every_artifact_with_finite_values(finished_run):
   config, workdir, results = finished_run
   rows = files.read_jsonl(os.path.join(workdir, "metrics.jsonl"))
   train_rows = [r for r in rows if "g_loss" in r]
-  eval_rows = [r for r in rows if "test_accuracy" in r]
+  eval_rows = [r for r in rows if "val_accuracy" in r]
   assert [r["step"] for r in train_rows] == [2, 4]
   assert [r["step"] for r in eval_rows] == [2, 4]
+  # The test set is read once, at the end; evaluations score validation.
+  assert [r["step"] for r in rows if "test_accuracy" in r] == [4]
   for row in rows:
     assert all(np.isfinite(v) for v in row.values())
   assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["2", "4"]
@@ -49,9 +51,12 @@ def test_run_writes_every_artifact_with_finite_values(finished_run):
   assert 0.0 <= saved["test_accuracy"] <= 1.0
   assert len(saved["test_per_class_accuracy"]) == 10
   assert saved["steps"] == 4 and saved["seed"] == config.seed
-  # imbalance factor 2 on 24 images per class: 24 ... 12.
-  assert saved["train_class_counts"][0] == 24
-  assert saved["train_class_counts"][-1] == 12
+  # 2 images per class held out for validation, then imbalance factor 2
+  # on the 22 left per class: 22 ... 11.
+  assert saved["train_class_counts"][0] == 22
+  assert saved["train_class_counts"][-1] == 11
+  assert saved["validation_images"] == 20
+  assert 0.0 <= saved["val_accuracy"] <= 1.0
   assert any(n.startswith("events.out.tfevents") for n in os.listdir(workdir))
 
 

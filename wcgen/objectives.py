@@ -98,6 +98,14 @@ def worst_case_generator_loss(adversary_term: Array, c_logits_fake: Array,
            ce_weight * cross_entropy(c_logits_fake, labels))
 
 
+def transport_cost(perturbed: Array, seeds: Array) -> Array:
+  """Mean over the batch of ||x' - x||^2 / (pixels): the cost of moving
+  each seed image x to x', the transport term of the Lagrangian in
+  Eq. 4-5 (Sinha et al.'s WRM form), per pixel so that its weight does not
+  depend on the image size."""
+  return jnp.mean(jnp.square(perturbed - seeds))
+
+
 def classifier_loss(logits_fake: Array, labels_fake: Array,
                     logits_real: Array | None, labels_real: Array | None,
                     fake_weight: float | Array,

@@ -33,6 +33,9 @@ from wcgen.data import sources
 from wcgen.errors import ConfigError
 
 Batch = Dict[str, jax.Array]
+# The class-balanced companion stream's seed is the run's seed plus this,
+# so it never repeats the training stream's draws.
+_COMPANION_SEED_OFFSET = 0x5EED
 
 
 def to_unit_range(images: tf.Tensor, image_size: int) -> tf.Tensor:
@@ -80,10 +83,30 @@ class Datasets:
   train_clean_labels: np.ndarray = None
   # The test-time distortion of evaluate(..., distorted=True).
   distortion: distortions.Distortion = distortions.Distortion()
+  # The validation split (clean labels, balanced; empty when the config
+  # asks for none): held out of the training split before any bad-data
+  # transform, so it is disjoint from the training subset and the test set.
+  validation_images: np.ndarray = None
+  validation_labels: np.ndarray = None
 
   def __post_init__(self):
     if self.train_clean_labels is None:
       self.train_clean_labels = self.train_labels
+    if self.validation_labels is None:
+      self.validation_images = self.test_images[:0]
+      self.validation_labels = self.test_labels[:0]
+
+  @property
+  def has_validation(self) -> bool:
+    return len(self.validation_labels) > 0
+
+  def eval_split(self, split: str) -> Tuple[np.ndarray, np.ndarray]:
+    """(images, labels) of "test" or "validation"."""
+    if split == "test":
+      return self.test_images, self.test_labels
+    if split == "validation":
+      return self.validation_images, self.validation_labels
+    raise ValueError(f"unknown split {split!r}; 'test' or 'validation'")
 
   @property
   def train_class_counts(self) -> np.ndarray:
@@ -149,12 +172,16 @@ class Datasets:
     return ds.map(draw)
 
   def train_dataset(self, global_batch: int, seed: int, start_step: int,
-                    rows: np.ndarray,
-                    sampling: str = "uniform") -> tf.data.Dataset:
+                    rows: np.ndarray, sampling: str = "uniform",
+                    balanced_companion: bool = False) -> tf.data.Dataset:
     """Batches from step `start_step` on; `rows` picks this host's rows.
 
     sampling: "uniform" (epochs over the data) or "class_balanced" (every
     class equally likely in each row: the oversampling baseline).
+    balanced_companion: each batch also holds "balanced_image" and
+    "balanced_label", a class-balanced batch of its own stream (seed
+    offset), for methods that perturb class-balanced seeds or train their
+    critic on balanced data.
     """
     if sampling == "uniform":
       ds = self._epoch_index_batches(global_batch, seed, start_step)
@@ -168,36 +195,47 @@ class Datasets:
     size = self.image_shape[0]
     rows = tf.constant(rows)
 
-    def load(index):
+    def gather(index, prefix=""):
       index = tf.gather(index, rows)
       return {
-          "image": preprocess_images(tf.gather(images, index), size),
-          "label": tf.gather(labels, index),
+          prefix + "image": preprocess_images(tf.gather(images, index), size),
+          prefix + "label": tf.gather(labels, index),
       }
 
+    if balanced_companion:
+      companion = self._class_balanced_index_batches(
+          global_batch, seed + _COMPANION_SEED_OFFSET, start_step)
+      load = lambda a, b: {**gather(a), **gather(b, "balanced_")}
+      ds = tf.data.Dataset.zip(ds, companion)
+    else:
+      load = gather
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = True
     return ds.with_options(options).prefetch(2)
 
   def train_iterator(self, global_batch: int, seed: int, start_step: int,
-                     sharding: Sharding,
-                     sampling: str = "uniform") -> Iterator[Batch]:
-    """Global batches {"image", "label"} sharded with `sharding`."""
+                     sharding: Sharding, sampling: str = "uniform",
+                     balanced_companion: bool = False) -> Iterator[Batch]:
+    """Global batches {"image", "label"} (and "balanced_image",
+    "balanced_label" with `balanced_companion`) sharded with `sharding`."""
     rows = local_rows(sharding, global_batch)
-    ds = self.train_dataset(global_batch, seed, start_step, rows, sampling)
+    ds = self.train_dataset(global_batch, seed, start_step, rows, sampling,
+                            balanced_companion)
     for local in ds.as_numpy_iterator():
       yield _to_global(sharding, global_batch, local)
 
   def eval_dataset(self, global_batch: int, rows: np.ndarray,
-                   distorted: bool = False) -> tf.data.Dataset:
-    """The test set once, in order, as this host's rows of each global
-    batch; the last batch is padded and `mask` marks real rows. With
-    `distorted`, the chosen images carry `self.distortion`."""
-    n = len(self.test_labels)
+                   distorted: bool = False,
+                   split: str = "test") -> tf.data.Dataset:
+    """The test (or validation) set once, in order, as this host's rows of
+    each global batch; the last batch is padded and `mask` marks real rows.
+    With `distorted`, the chosen images carry `self.distortion`."""
+    split_images, split_labels = self.eval_split(split)
+    n = len(split_labels)
     padded = -(-n // global_batch) * global_batch
-    images = tf.constant(self.test_images)
-    labels = tf.constant(self.test_labels)
+    images = tf.constant(split_images)
+    labels = tf.constant(split_labels)
     chosen = tf.constant(self.distortion.chosen(n) if distorted else
                          np.zeros(n, bool))
     rows = tf.constant(rows, tf.int64)
@@ -218,10 +256,12 @@ class Datasets:
     return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
 
   def eval_iterator(self, global_batch: int, sharding: Sharding,
-                    distorted: bool = False) -> Iterator[Batch]:
-    """Global batches {"image", "label", "mask"} of the test set."""
+                    distorted: bool = False,
+                    split: str = "test") -> Iterator[Batch]:
+    """Global batches {"image", "label", "mask"} of the test (or
+    validation) set."""
     rows = local_rows(sharding, global_batch)
-    ds = self.eval_dataset(global_batch, rows, distorted)
+    ds = self.eval_dataset(global_batch, rows, distorted, split)
     for local in ds.as_numpy_iterator():
       yield _to_global(sharding, global_batch, local)
 
@@ -235,7 +275,9 @@ def distortion_from_config(data: ml_collections.ConfigDict
 
 def create_datasets(config: ml_collections.ConfigDict) -> Datasets:
   """Reads the dataset named in `config.data` and applies its bad-data
-  transforms: to the training split the long tail, the stratified
+  transforms: from the training split it first holds out the validation
+  split (`validation_per_class` images of every class), then applies the
+  long tail to the rest, the stratified
   reduction and label noise, in that order; to the test split nothing
   (distortion happens per batch, in `eval_dataset(..., distorted=True)`).
 
@@ -249,6 +291,13 @@ def create_datasets(config: ml_collections.ConfigDict) -> Datasets:
   train_x, train_y = sources.load_arrays(data.name, "train", **kwargs)
   test_x, test_y = sources.load_arrays(data.name, "test", **kwargs)
   k = spec.num_classes
+  val_x, val_y = train_x[:0], train_y[:0]
+  per_class = data.get("validation_per_class", 0)
+  if per_class:
+    held = validation_indices(train_y, per_class, data.subset_seed, k)
+    rest = np.setdiff1d(np.arange(len(train_y)), held)
+    val_x, val_y = train_x[held], train_y[held]
+    train_x, train_y = train_x[rest], train_y[rest]
   keep = long_tail.long_tail_indices(train_y, data.imbalance_factor,
                                      data.subset_seed,
                                      data.long_tail_convention, k)
@@ -269,4 +318,22 @@ def create_datasets(config: ml_collections.ConfigDict) -> Datasets:
       test_images=test_x,
       test_labels=test_y,
       train_clean_labels=train_y,
-      distortion=distortion)
+      distortion=distortion,
+      validation_images=val_x,
+      validation_labels=val_y)
+
+
+def validation_indices(labels: np.ndarray, per_class: int, seed: int,
+                       num_classes: int) -> np.ndarray:
+  """Sorted indices of `per_class` images of every class, the validation
+  split: a seeded choice from its own stream (not the long tail's), taken
+  before the long tail is drawn, so that every class, the head included,
+  gives up the same number of images and the split is balanced."""
+  counts = np.bincount(labels, minlength=num_classes)
+  if per_class < 0 or per_class >= counts.min():
+    raise ConfigError(
+        f"data.validation_per_class={per_class} must be >= 0 and below the "
+        f"smallest class's {counts.min()} training images; lower it")
+  return long_tail.choose_per_class(
+      labels, np.full(num_classes, per_class),
+      np.random.default_rng([seed, 0x7A1]))

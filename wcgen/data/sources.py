@@ -48,6 +48,28 @@ class DatasetSpec:
   system_dirs: Sequence[str] = ()
   install_hint: str = ""
 
+  @property
+  def class_names(self) -> Tuple[str, ...]:
+    """What each label means, for tables, plots and sample grids."""
+    return CLASS_NAMES[self.tfds_name]
+
+
+# As the datasets' own documentation names them (SVHN's label 0 is the
+# digit 0: tfds maps the original 10 to 0).
+CLASS_NAMES: Dict[str, Tuple[str, ...]] = {
+    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    "mnist": tuple(str(d) for d in range(10)),
+    "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog",
+                "frog", "horse", "ship", "truck"),
+    "svhn_cropped": tuple(str(d) for d in range(10)),
+}
+
+
+def class_names(dataset: str) -> Tuple[str, ...]:
+  """Names of `dataset`'s classes, in label order."""
+  return get_spec(dataset).class_names
+
 
 DATASETS: Dict[str, DatasetSpec] = {
     "fashion_mnist": DatasetSpec(

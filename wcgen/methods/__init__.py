@@ -26,7 +26,7 @@ from wcgen.train.state import skip_nonfinite
 # paragraph on each. The re-weighted and logit-adjusted losses are not
 # methods of their own: `classifier_loss` selects them for any method.
 METHODS = ("worst_case", "erm", "oversampling", "mixup", "augment",
-           "gan_augment", "triple_gan")
+           "gan_augment", "triple_gan", "seed_control")
 # How each GAN-based method's generator treats C (WorstCaseGame's
 # generator_vs_classifier): attack, ignore, help.
 _GENERATOR_VS_CLASSIFIER = {"worst_case": 1.0, "gan_augment": 0.0,
@@ -35,12 +35,20 @@ _GENERATOR_VS_CLASSIFIER = {"worst_case": 1.0, "gan_augment": 0.0,
 
 def classifier_optimizer(config: ml_collections.ConfigDict
                         ) -> optax.GradientTransformation:
-  """AdamW with cosine decay, shared by every method's classifier."""
+  """Adam with cosine decay and L2 weight decay, shared by every method's
+  classifier.
+
+  The decay is torch.optim.Adam's `weight_decay`: c_weight_decay * w joins
+  the gradient before Adam's scaling, so the configured 5e-4 acts as
+  written. (optax.adamw's decoupled decay is multiplied by the learning
+  rate: 5e-4 there is 5e-7 per step at lr 1e-3, which did nothing.)
+  """
   opt = config.optim
   schedule = optax.cosine_decay_schedule(opt.c_lr, config.num_train_steps,
                                          alpha=opt.c_final_lr_fraction)
-  return skip_nonfinite(optax.adamw(schedule, b1=0.9, b2=0.999,
-                                   weight_decay=opt.c_weight_decay))
+  return skip_nonfinite(optax.chain(
+      optax.add_decayed_weights(opt.c_weight_decay),
+      optax.adam(schedule, b1=0.9, b2=0.999)))
 
 
 def data_sampling(config: ml_collections.ConfigDict) -> str:
@@ -80,10 +88,15 @@ def create(config: ml_collections.ConfigDict, class_counts: Sequence[int],
   c_tx = classifier_optimizer(config)
   loss_fn = classification_losses.make_loss(config, np.asarray(class_counts))
   augment_fn = augmentation(config)
-  if config.method in ("erm", "oversampling", "augment", "mixup"):
+  if config.method in ("erm", "oversampling", "augment", "mixup",
+                       "seed_control"):
+    control = config.method == "seed_control"
     return ERM(classifier, c_tx, num_classes, loss_fn, augment_fn=augment_fn,
                mixup_alpha=config.mixup_alpha if config.method == "mixup"
-               else 0.0)
+               else 0.0,
+               companion_weight=config.fake_weight if control else 0.0,
+               companion_noise_rms=config.control_noise_rms,
+               companion_start_step=config.warmup_steps)
   if config.method in _GENERATOR_VS_CLASSIFIER:
     opt = config.optim
     gan_tx = lambda lr: skip_nonfinite(
@@ -110,6 +123,8 @@ def create(config: ml_collections.ConfigDict, class_counts: Sequence[int],
         generator_vs_classifier=_GENERATOR_VS_CLASSIFIER[config.method],
         augment_fn=augment_fn,
         real_loss_fn=loss_fn,
-        batch_sharding=batch_sharding)
+        batch_sharding=batch_sharding,
+        critic_data=config.critic_data,
+        transport_weight=config.transport_weight)
   raise ConfigError(f"unknown method {config.method!r}; choose one of "
                     f"{list(METHODS)}")

@@ -49,6 +49,20 @@ class ERM:
   augment_fn: Optional[Callable[[jax.Array, jax.Array], jax.Array]] = None
   # > 0: mixup with lam ~ Beta(alpha, alpha).
   mixup_alpha: float = 0.0
+  # The controls of the per-sample game (method "seed_control"): C also
+  # trains, with this weight and plain CE, on the class-balanced companion
+  # batch the game perturbs (batch["balanced_image"]), from step
+  # `companion_start_step` (the game's warm-up) on, either unperturbed
+  # (class-balanced oversampling at the game's rate) or with random
+  # Gaussian noise scaled to `companion_noise_rms` per image (a random,
+  # non-adversarial perturbation of the worst case's size).
+  companion_weight: float = 0.0
+  companion_noise_rms: float = 0.0
+  companion_start_step: int = 0
+
+  @property
+  def needs_balanced_batch(self) -> bool:
+    return self.companion_weight > 0
 
   def init(self, rng: jax.Array, image_shape) -> ClassifierState:
     k_c, k_drop, k_state = jax.random.split(rng, 3)
@@ -81,8 +95,26 @@ class ERM:
       images, partner, lam = mixup.mix_batch(k_mix, images, labels,
                                              self.mixup_alpha)
 
+    def companion_loss(variables):
+      """(weighted CE on the companion batch, its metrics); first pass, so
+      BatchNorm's running statistics come from the real batch's pass."""
+      seeds = batch["balanced_image"]
+      if self.companion_noise_rms > 0:
+        seeds = random_perturbation(jax.random.fold_in(key, 3), seeds,
+                                    self.companion_noise_rms)
+      logits, _ = apply_with_stats(self.classifier, variables, seeds,
+                                   train=True,
+                                   rngs={"dropout": jax.random.fold_in(key, 4)})
+      on = (state.step >= self.companion_start_step).astype(jnp.float32)
+      ce = objectives.cross_entropy(logits, batch["balanced_label"])
+      return self.companion_weight * on * ce, {
+          "c_acc_companion": accuracy(logits, batch["balanced_label"])}
+
     def loss_fn(params):
       variables = dict(state.classifier.variables, params=params)
+      extra, metrics = 0.0, {}
+      if self.needs_balanced_batch:
+        extra, metrics = companion_loss(variables)
       logits, stats = apply_with_stats(self.classifier, variables, images,
                                        train=True, rngs={"dropout": k_drop})
       if self.mixup_alpha > 0:
@@ -90,11 +122,23 @@ class ERM:
                                 state.step)
       else:
         loss = self.loss_fn(logits, labels, state.step)
+      loss += extra
       return loss, (stats, {"c_loss": loss,
-                            "c_acc_real": accuracy(logits, labels)})
+                            "c_acc_real": accuracy(logits, labels),
+                            **metrics})
 
     grads, (stats, metrics) = jax.grad(loss_fn, has_aux=True)(
         state.classifier.params)
     classifier = state.classifier.apply_gradients(grads, self.classifier_tx,
                                                   stats)
     return state.replace(step=state.step + 1, classifier=classifier), metrics
+
+
+def random_perturbation(key: jax.Array, images: jax.Array,
+                        rms: float) -> jax.Array:
+  """images + Gaussian noise rescaled to root-mean-square `rms` per image,
+  clipped to [-1, 1]: a random perturbation of a given size."""
+  noise = jax.random.normal(key, images.shape, images.dtype)
+  axes = tuple(range(1, images.ndim))
+  noise *= rms / jnp.sqrt(jnp.mean(jnp.square(noise), axes, keepdims=True))
+  return jnp.clip(images + noise, -1.0, 1.0)

@@ -91,6 +91,18 @@ class WorstCaseGame:
   # Sharding of batch-major arrays drawn inside the step (z, labels). With
   # sharded inputs and no constraint, XLA may compute them on every device.
   batch_sharding: Optional[jax.sharding.Sharding] = None
+  # Real images the critic sees: "batch" (the training batch, with the
+  # data's label mix) or "balanced" (the batch's class-balanced companion,
+  # batch["balanced_image"/"balanced_label"]; G's samples for D then use
+  # the same balanced labels), so every class's part of the Wasserstein
+  # estimate is trained on as many rows.
+  critic_data: str = "batch"
+  # With a per-sample generator (one whose `takes_seed_images` is set,
+  # e.g. models.ResidualPerturber), weight of the explicit transport cost
+  # mean ||G(x_i, y_i, z) - x_i||^2 (per pixel) in G's loss, the
+  # Lagrangian term of Eq. 4-5 in the form of Sinha et al.'s WRM; 0 leaves
+  # the ball to the critic alone, as Eq. 10 does.
+  transport_weight: float = 0.0
 
   def __post_init__(self):
     if self.divergence not in ("wasserstein", "js"):
@@ -99,6 +111,24 @@ class WorstCaseGame:
     if self.label_sampling not in ("balanced", "data"):
       raise ValueError(f"label_sampling must be 'balanced' or 'data', got "
                        f"{self.label_sampling!r}")
+    if self.critic_data not in ("batch", "balanced"):
+      raise ValueError(f"critic_data must be 'batch' or 'balanced', got "
+                       f"{self.critic_data!r}")
+    if self.transport_weight < 0:
+      raise ValueError(f"transport_weight must be >= 0, got "
+                       f"{self.transport_weight}")
+
+  @property
+  def per_sample(self) -> bool:
+    """Whether G is Eq. 8's per-sample G(x_i, y_i, z)."""
+    return bool(getattr(self.generator, "takes_seed_images", False))
+
+  @property
+  def needs_balanced_batch(self) -> bool:
+    """Whether train_step reads batch["balanced_image"/"balanced_label"], a
+    class-balanced stream beside the training batch (the driver then
+    provides it)."""
+    return self.per_sample or self.critic_data == "balanced"
 
   @property
   def lam(self) -> float:
@@ -111,7 +141,8 @@ class WorstCaseGame:
     x = jnp.zeros((2,) + tuple(image_shape), jnp.float32)
     y = jnp.zeros((2,), jnp.int32)
     z = jnp.zeros((2, self.latent_dim), jnp.float32)
-    g_vars = self.generator.init(k_g, z, y, train=False)
+    seeds = {"seeds": x} if self.per_sample else {}
+    g_vars = self.generator.init(k_g, z, y, train=False, **seeds)
     d_vars = self.critic.init(k_d, x, y)
     c_vars = self.classifier.init({"params": k_c, "dropout": k_drop}, x,
                                   train=False)
@@ -129,13 +160,19 @@ class WorstCaseGame:
     return jax.lax.with_sharding_constraint(x, self.batch_sharding)
 
   def _generate(self, gen: PlayerState, key: jax.Array, labels: jax.Array,
-                params: Optional[PyTree] = None) -> Tuple[jax.Array, PyTree]:
+                params: Optional[PyTree] = None,
+                seeds: Optional[jax.Array] = None
+                ) -> Tuple[jax.Array, PyTree]:
+    """G's images for `labels` (and, for a per-sample G, its seed images
+    of those labels)."""
     z = self._constrain(
         jax.random.normal(key, (labels.shape[0], self.latent_dim)))
     variables = dict(gen.variables)
     if params is not None:
       variables["params"] = params
-    return apply_with_stats(self.generator, variables, z, labels, train=True)
+    kwargs = {"seeds": seeds} if self.per_sample else {}
+    return apply_with_stats(self.generator, variables, z, labels, train=True,
+                            **kwargs)
 
   def _draw_labels(self, key: jax.Array, batch_labels: jax.Array) -> jax.Array:
     if self.label_sampling == "data":
@@ -148,11 +185,14 @@ class WorstCaseGame:
     return self.classifier.apply(state.classifier.variables, images,
                                  train=False)
 
-  def sample(self, state: GameState, key: jax.Array,
-             labels: jax.Array) -> jax.Array:
+  def sample(self, state: GameState, key: jax.Array, labels: jax.Array,
+             seeds: Optional[jax.Array] = None) -> jax.Array:
     """Images from Q for `labels` (generator BatchNorm in batch mode, as in
-    training)."""
-    images, _ = self._generate(state.generator, key, labels)
+    training). A per-sample G needs `seeds`, real images of those labels."""
+    if self.per_sample and seeds is None:
+      raise ValueError("a per-sample generator samples around seed images: "
+                       "pass seeds=real images of `labels`")
+    images, _ = self._generate(state.generator, key, labels, seeds=seeds)
     return images
 
   # --------------------------------------------------------------- losses --
@@ -191,8 +231,10 @@ class WorstCaseGame:
     """1.0 once the warm-up is over, else 0.0 (traced: no recompilation)."""
     return (state.step >= self.warmup_steps).astype(jnp.float32)
 
-  def _generator_loss(self, g_params, state: GameState, key, labels):
-    fake, g_stats = self._generate(state.generator, key, labels, g_params)
+  def _generator_loss(self, g_params, state: GameState, key, labels,
+                      seeds=None):
+    fake, g_stats = self._generate(state.generator, key, labels, g_params,
+                                   seeds)
     d_fake, _ = self._critic_apply(state.critic.variables, fake, labels)
     adversary = (d_fake if self.divergence == "wasserstein" else
                  jax.nn.log_sigmoid(d_fake))
@@ -200,8 +242,19 @@ class WorstCaseGame:
     loss = objectives.worst_case_generator_loss(
         adversary, c_logits, labels, self.lam,
         self.generator_vs_classifier * self._game_on(state))
+    extra = {}
+    if self.per_sample:
+      cost = objectives.transport_cost(fake, seeds)
+      loss += self.transport_weight * cost
+      extra = {"transport_cost": cost,
+               "perturbation_rms": jnp.sqrt(jnp.mean(
+                   jnp.square(fake - seeds)))}
+    # c_acc_fake_eval: C in inference mode on G's samples, i.e. what G
+    # attacks and what the deployed C would score on them (c_acc_fake is
+    # C in training mode: batch statistics and dropout).
     aux = {"g_loss": loss, "g_ce": objectives.cross_entropy(c_logits, labels),
-           "g_adversary": jnp.mean(adversary)}
+           "c_acc_fake_eval": accuracy(c_logits, labels),
+           "g_adversary": jnp.mean(adversary), **extra}
     return loss, (aux, fake, g_stats)
 
   def _classifier_loss(self, c_params, state: GameState, fake, fake_labels,
@@ -235,18 +288,28 @@ class WorstCaseGame:
     real, real_labels = batch["image"], batch["label"]
     key = jax.random.fold_in(state.rng, state.step)
     k_critic, k_labels, k_gen, k_clf = jax.random.split(key, 4)
+    # The critic's real rows: the batch, or its class-balanced companion.
+    # A per-sample G perturbs the balanced rows, and the critic compares
+    # each perturbed image with its own seed.
+    if self.needs_balanced_batch:
+      balanced, balanced_labels = batch["balanced_image"], batch[
+          "balanced_label"]
+    d_real, d_labels = ((balanced, balanced_labels)
+                        if self.needs_balanced_batch else (real, real_labels))
+    seeds = balanced if self.per_sample else None
 
     def critic_update(critic, i):
       k_fake, k_gp = jax.random.split(jax.random.fold_in(k_critic, i))
-      fake, _ = self._generate(state.generator, k_fake, real_labels)
+      fake, _ = self._generate(state.generator, k_fake, d_labels,
+                               seeds=seeds)
       fake = jax.lax.stop_gradient(fake)
       stats = None
       if critic.batch_stats:  # one power iteration per critic update
-        _, stats = self._critic_apply(critic.variables, real, real_labels,
+        _, stats = self._critic_apply(critic.variables, d_real, d_labels,
                                       update=True)
         critic = critic.replace(batch_stats=stats)
       grads, aux = jax.grad(self._critic_loss, has_aux=True)(
-          critic.params, critic, real, real_labels, fake, k_gp)
+          critic.params, critic, d_real, d_labels, fake, k_gp)
       return critic.apply_gradients(grads, self.critic_tx, stats), aux
 
     # A Python loop, unrolled into the one program: on XLA:CPU the same
@@ -258,10 +321,11 @@ class WorstCaseGame:
     d_metrics = jax.tree.map(lambda *m: jnp.mean(jnp.stack(m)), *d_metrics)
     state = state.replace(critic=critic)
 
-    gen_labels = self._draw_labels(k_labels, real_labels)
+    gen_labels = (balanced_labels if self.needs_balanced_batch else
+                  self._draw_labels(k_labels, real_labels))
     g_grads, (g_metrics, fake, g_stats) = jax.grad(
         self._generator_loss, has_aux=True)(state.generator.params, state,
-                                            k_gen, gen_labels)
+                                            k_gen, gen_labels, seeds)
     state = state.replace(generator=state.generator.apply_gradients(
         g_grads, self.generator_tx, g_stats))
 

@@ -6,11 +6,14 @@ from wcgen.errors import ConfigError
 from wcgen.models.classifiers import TripleGANCNN
 from wcgen.models.critics import ProjectionCritic
 from wcgen.models.generators import DCGANGenerator
+from wcgen.models.generators import ResidualPerturber
 from wcgen.models import biggan
 from wcgen.models import resnets
 from wcgen.models import vgg
 
-GENERATORS = ("dcgan", "dcgan_cbn", "biggan")
+# "residual" is the per-sample G(x_i, y_i, z) of Eq. 8 (seed + bounded
+# residual); the others draw from noise, G(z, y).
+GENERATORS = ("dcgan", "dcgan_cbn", "biggan", "residual")
 CRITICS = ("projection", "biggan")
 # name -> fn(num_classes, use_batchnorm); the Triple-GAN CNN also takes the
 # config's dropout rate.
@@ -33,6 +36,9 @@ def create_generator(config: ml_collections.ConfigDict, num_classes: int,
   _check("generator", config.generator, GENERATORS)
   if config.generator == "biggan":  # gen_width is BigGAN's ch multiplier
     return biggan.BigGANGenerator(num_classes, channels, config.gen_width)
+  if config.generator == "residual":
+    return ResidualPerturber(num_classes, channels, config.gen_width,
+                             config.get("perturbation_bound", 0.5))
   return DCGANGenerator(num_classes, channels, config.gen_width,
                         conditional_bn=config.generator == "dcgan_cbn")
 

@@ -41,5 +41,12 @@ class MixedPrecision:
     collections, if any)."""
     out = self.module.apply(_cast_floats(variables, self.compute_dtype),
                             *_cast_floats(args, self.compute_dtype),
-                            mutable=mutable, **kwargs)
+                            mutable=mutable,
+                            **_cast_floats(kwargs, self.compute_dtype))
     return _cast_floats(out, jnp.float32)
+
+  def __getattr__(self, name):
+    """The wrapped module's other attributes (e.g. takes_seed_images)."""
+    if name == "module":  # not set yet (e.g. while unpickling)
+      raise AttributeError(name)
+    return getattr(self.module, name)

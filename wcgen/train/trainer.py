@@ -144,11 +144,22 @@ def make_mesh() -> jax.sharding.Mesh:
                        axis_types=(jax.sharding.AxisType.Auto,))
 
 
-def _sample_grid(sample_fn, state, config, num_classes: int) -> np.ndarray:
-  """A fixed-noise grid of generated images, or None for methods without G."""
+def _sample_grid(sample_fn, state, config, data, per_sample: bool
+                 ) -> Optional[np.ndarray]:
+  """A fixed-noise grid of generated images, one row per class, or None
+  for methods without G. A per-sample G perturbs fixed training images
+  of each class (each row's first images, repeated for a rare class)."""
+  num_classes = data.num_classes
   labels = jnp.repeat(jnp.arange(num_classes), config.samples_per_class)
   key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0x5A3)
-  images = sample_fn(state, key, labels)
+  kwargs = {}
+  if per_sample:
+    index = np.concatenate([
+        np.resize(np.flatnonzero(data.train_labels == c),
+                  config.samples_per_class) for c in range(num_classes)])
+    kwargs["seeds"] = jnp.asarray(input_pipeline.preprocess_images(
+        data.train_images[index], data.image_shape[0]).numpy())
+  images = sample_fn(state, key, labels, **kwargs)
   if images is None:
     return None
   return image_grid.make_grid(np.asarray(jax.device_get(images)),
@@ -168,6 +179,22 @@ def _check_skipped(skipped: Dict[str, int], limit: int, step: int,
         f"max_skipped_updates={limit}, by the end of steps {max(since, 1)}-"
         f"{step}; lower the learning rates or raise the limit; the "
         f"checkpoint of step {last_checkpoint} is intact")
+
+
+def _split_results(prefix: str, result: Optional[Dict[str, Any]],
+                   train_counts) -> Dict[str, Any]:
+  """results.json's fields for one evaluated split (None when the split
+  was not read: no validation split, or evaluate_test=False)."""
+  result = result or {}
+  per_class = result.get("per_class_accuracy")
+  return {
+      f"{prefix}_accuracy": result.get("accuracy"),
+      f"{prefix}_balanced_accuracy": result.get("balanced_accuracy"),
+      f"{prefix}_per_class_accuracy": per_class,
+      # Many (> 100 training images) / medium / few (< 20) shot classes.
+      f"{prefix}_shot_accuracy": (accuracy.shot_group_accuracy(
+          per_class, train_counts) if per_class is not None else None),
+  }
 
 
 def _mean_metrics(history) -> Dict[str, float]:
@@ -258,35 +285,49 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
 
   sample_fn = jax.jit(method.sample, out_shardings=replicated)
 
-  def evaluate(step: int) -> Dict[str, Any]:
-    result = accuracy.evaluate(
+  def score(split: str, distorted: bool = False) -> Dict[str, Any]:
+    return accuracy.evaluate(
         count_fn, state,
-        data.eval_iterator(config.eval_batch_size, batch_sharding),
-        data.num_classes)
-    scalars = {"test_accuracy": result["accuracy"],
-               "test_balanced_accuracy": result["balanced_accuracy"]}
-    if data.distortion.active:
-      distorted = accuracy.evaluate(
-          count_fn, state,
-          data.eval_iterator(config.eval_batch_size, batch_sharding,
-                             distorted=True), data.num_classes)
-      result["distorted"] = distorted
-      scalars["test_distorted_accuracy"] = distorted["accuracy"]
+        data.eval_iterator(config.eval_batch_size, batch_sharding, distorted,
+                           split), data.num_classes)
+
+  def evaluate(step: int, final: bool) -> Dict[str, Any]:
+    """Scores C on the validation split at every evaluation, and on the
+    test set only at the end (once per run; never when the config says
+    evaluate_test=False, as tuning sweeps do). Without a validation split
+    (validation_per_class=0), every evaluation reads the test set."""
+    result, scalars = {"validation": None, "test": None}, {}
+    if data.has_validation:
+      result["validation"] = score("validation")
+      scalars.update(val_accuracy=result["validation"]["accuracy"],
+                     val_balanced_accuracy=result["validation"][
+                         "balanced_accuracy"])
+    if not data.has_validation or (final and config.get("evaluate_test",
+                                                        True)):
+      test = result["test"] = score("test")
+      scalars.update(test_accuracy=test["accuracy"],
+                     test_balanced_accuracy=test["balanced_accuracy"])
+      if data.distortion.active:
+        test["distorted"] = score("test", distorted=True)
+        scalars["test_distorted_accuracy"] = test["distorted"]["accuracy"]
     log(step, scalars)
-    grid = _sample_grid(sample_fn, state, config, data.num_classes)
+    grid = _sample_grid(sample_fn, state, config, data,
+                        getattr(method, "per_sample", False))
     if grid is not None and is_chief:
       writer.write_images(step, {"samples": grid[None]})
       image_grid.save_png(
           os.path.join(workdir, "samples", f"step_{step:07d}.png"), grid)
-    logging.info("step %d: test accuracy %.4f (balanced %.4f)", step,
-                 result["accuracy"], result["balanced_accuracy"])
+    logging.info("step %d: %s", step, "  ".join(
+        f"{k}={v:.4f}" for k, v in sorted(scalars.items())))
     return result
 
   num_steps = config.num_train_steps
   report = periodic_actions.ReportProgress(num_train_steps=num_steps,
                                            writer=writer, every_secs=30)
-  batches = data.train_iterator(config.batch_size, config.seed, start_step,
-                                batch_sharding, methods.data_sampling(config))
+  batches = data.train_iterator(
+      config.batch_size, config.seed, start_step, batch_sharding,
+      methods.data_sampling(config),
+      balanced_companion=getattr(method, "needs_balanced_batch", False))
   history = []
   result = None
   t_start, t_last, step_last = time.time(), time.time(), start_step
@@ -317,7 +358,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                          step - config.log_every_steps + 1, ckpt.latest_step)
         if step % config.eval_every_steps == 0 or step == num_steps:
           with report.timed("eval"):
-            result = evaluate(step)
+            result = evaluate(step, final=step == num_steps)
         if step % config.checkpoint_every_steps == 0 or step == num_steps:
           with report.timed("checkpoint"):
             ckpt.save(step, state)
@@ -341,7 +382,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       logging.warning("%s", e)
     raise
   if result is None:  # nothing left to train: evaluate the restored state
-    result = evaluate(num_steps)
+    result = evaluate(num_steps, final=True)
   ckpt.close()
   writer.flush()
 
@@ -356,14 +397,12 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       "wall_time_sec_this_process": time.time() - t_start,
       "resumed_from_step": start_step,
       "devices": jax.device_count(),
-      "test_accuracy": result["accuracy"],
-      "test_balanced_accuracy": result["balanced_accuracy"],
-      "test_per_class_accuracy": result["per_class_accuracy"],
-      # Many (> 100 training images) / medium / few (< 20) shot classes.
-      "test_shot_accuracy": accuracy.shot_group_accuracy(
-          result["per_class_accuracy"], data.train_class_counts),
-      "test_distorted_accuracy": result.get("distorted", {}).get("accuracy"),
+      **_split_results("val", result["validation"], data.train_class_counts),
+      **_split_results("test", result["test"], data.train_class_counts),
+      "test_distorted_accuracy": (result["test"] or {}).get(
+          "distorted", {}).get("accuracy"),
       "test_distortion": dataclasses.asdict(data.distortion),
+      "validation_images": int(len(data.validation_labels)),
       "evaluated_classifier": "final step (no test-set model selection)",
       "config": config.to_dict(),
   }

@@ -95,6 +95,18 @@ def validate_config(config: ml_collections.ConfigDict,
   if not 0 <= config.augment_rotation_deg <= 180:
     raise ConfigError(f"augment_rotation_deg must be in [0, 180], got "
                       f"{config.augment_rotation_deg}")
+  if config.critic_data not in ("batch", "balanced"):
+    raise ConfigError(f"unknown critic_data {config.critic_data!r}; choose "
+                      "'batch' or 'balanced'")
+  if config.transport_weight < 0:
+    raise ConfigError(f"transport_weight must be >= 0, got "
+                      f"{config.transport_weight}")
+  if not 0 < config.perturbation_bound <= 2:
+    raise ConfigError(f"perturbation_bound must be in (0, 2] (images are in "
+                      f"[-1, 1]), got {config.perturbation_bound}")
+  if config.control_noise_rms < 0:
+    raise ConfigError(f"control_noise_rms must be >= 0, got "
+                      f"{config.control_noise_rms}")
   if config.gp_weight < 0:
     raise ConfigError(f"gp_weight must be >= 0, got {config.gp_weight}")
   for kind, name, known in (("generator", config.generator, models.GENERATORS),

@@ -1,0 +1,61 @@
+r"""Runs a named sweep of one config on the validation split.
+
+  python launch/sweep.py --config=configs/fmnist_wgan.py \
+      --sweep=budget --workdir=workdirs/sweeps/budget [--seeds=1] \
+      [--only=erm_1600,...] [--read_test]
+
+Sweeps are listed in configs/sweeps/issue15.py (each a list of named
+overrides). The test set is not read unless --read_test is given: choose
+on validation, then read the test set once for the final configuration.
+Writes WORKDIR/sweep.md (validation accuracy per run) as runs finish.
+"""
+
+import os
+import sys
+
+from absl import app
+from absl import flags
+from ml_collections import config_flags
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", None, "Base config file.",
+                                lock_config=True)
+flags.DEFINE_string("sweep", None, "A sweep's name in configs/sweeps/"
+                    "issue15.py.")
+flags.DEFINE_string("workdir", None, "Parent directory of the runs.")
+flags.DEFINE_integer("seeds", 1, "Training seeds 0..N-1 per run.")
+flags.DEFINE_list("only", [], "Only these runs of the sweep.")
+flags.DEFINE_bool("read_test", False, "Read the test set at the end of each "
+                  "run (only for final configurations).")
+flags.mark_flags_as_required(["config", "sweep", "workdir"])
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError("Too many command-line arguments.")
+  common.setup()
+  from configs.sweeps import issue15  # pylint: disable=g-import-not-at-top
+  from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  from wcgen.experiments import sweep  # pylint: disable=g-import-not-at-top
+
+  def run():
+    if FLAGS.sweep not in issue15.SWEEPS:
+      raise ConfigError(f"unknown sweep {FLAGS.sweep!r}; choose one of "
+                        f"{sorted(issue15.SWEEPS)}")
+    runs = issue15.SWEEPS[FLAGS.sweep]
+    unknown = set(FLAGS.only) - {name for name, _ in runs}
+    if unknown:
+      raise ConfigError(f"--only names runs not in sweep {FLAGS.sweep!r}: "
+                        f"{sorted(unknown)}")
+    results = sweep.run_sweep(common.config_or_exit(), runs, FLAGS.workdir,
+                              range(FLAGS.seeds), FLAGS.read_test, FLAGS.only)
+    print(sweep.summary(results, runs))
+
+  common.run_or_exit(run)
+
+
+if __name__ == "__main__":
+  app.run(main, flags_parser=common.parse_flags)

@@ -1,0 +1,179 @@
+"""Eq. 8's per-sample generator G(x_i, y_i, z) in the game, and its
+controls: identity at the start, bounded, attacks C, and pays the
+transport cost; the control's random perturbation has the asked size."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from wcgen import objectives
+from wcgen.methods.erm import ERM, random_perturbation
+from wcgen.methods.worst_case import WorstCaseGame
+from wcgen.models import classifiers, critics, generators
+
+K = 4
+
+
+def _game(**kwargs):
+  sgd = optax.sgd(1e-2)
+  defaults = dict(
+      generator=generators.ResidualPerturber(K, 1, width=4, bound=0.5),
+      critic=critics.ProjectionCritic(K, width=4),
+      classifier=classifiers.TripleGANCNN(K, dropout_rate=0.0),
+      generator_tx=sgd, critic_tx=sgd, classifier_tx=optax.adam(1e-3),
+      num_classes=K, latent_dim=8, eps=0.3)
+  defaults.update(kwargs)
+  return WorstCaseGame(**defaults)
+
+
+def _batch(n=8, seed=0):
+  rng = np.random.default_rng(seed)
+  image = lambda: jnp.asarray(rng.uniform(-1, 1, (n, 32, 32, 1)), jnp.float32)
+  labels = jnp.asarray(np.arange(n) % K, jnp.int32)
+  return {"image": image(), "label": labels[::-1],
+          "balanced_image": image(), "balanced_label": labels}
+
+
+def test_residual_generator_is_the_identity_at_init_and_bounded():
+  g = generators.ResidualPerturber(K, 1, width=4, bound=0.25)
+  x = _batch()["balanced_image"]
+  labels, z = jnp.arange(8) % K, jnp.ones((8, 8))
+  variables = g.init(jax.random.PRNGKey(0), z, labels, seeds=x)
+  np.testing.assert_array_equal(g.apply(variables, z, labels, seeds=x), x)
+  # Any weights: every pixel moves by at most `bound` (and stays in range).
+  noisy = jax.tree.map(lambda a: a + 3.0, variables)
+  out = g.apply(noisy, z, labels, seeds=x)
+  assert float(jnp.max(jnp.abs(out - x))) <= 0.25 + 1e-6
+  assert float(jnp.max(jnp.abs(out - x))) > 0.1  # the bound is reached
+  assert float(jnp.max(jnp.abs(out))) <= 1.0
+  # Label and noise both change the perturbation (weights off zero but
+  # short of saturating tanh).
+  leaves, tree = jax.tree.flatten(variables)
+  keys = jax.random.split(jax.random.PRNGKey(1), len(leaves))
+  moved = jax.tree.unflatten(tree, [
+      a + 0.1 * jax.random.normal(k, a.shape) for a, k in zip(leaves, keys)])
+  out = g.apply(moved, z, labels, seeds=x)
+  for other in (g.apply(moved, z, (labels + 1) % K, seeds=x),
+                g.apply(moved, -z, labels, seeds=x)):
+    assert float(jnp.max(jnp.abs(other - out))) > 1e-4
+
+
+def test_per_sample_game_perturbs_the_balanced_seeds_and_attacks_c():
+  # A zero critic: G's only signals are C's loss and the transport cost.
+  game = _game()
+  assert game.per_sample and game.needs_balanced_batch
+  state = game.init(jax.random.PRNGKey(0), (32, 32, 1))
+  state = state.replace(critic=state.critic.replace(
+      params=jax.tree.map(jnp.zeros_like, state.critic.params)))
+  batch = _batch()
+  seeds, labels = batch["balanced_image"], batch["balanced_label"]
+  key = jax.random.PRNGKey(1)
+
+  def ce_after(state):
+    fake = game.sample(state, key, labels, seeds=seeds)
+    return float(objectives.cross_entropy(
+        game.classifier_logits(state, fake), labels)), fake
+
+  ce0, fake0 = ce_after(state)
+  np.testing.assert_array_equal(fake0, seeds)  # identity at the start
+  for _ in range(3):
+    grads, _ = jax.grad(game._generator_loss, has_aux=True)(  # pylint: disable=protected-access
+        state.generator.params, state, key, labels, seeds)
+    state = state.replace(generator=state.generator.apply_gradients(
+        grads, game.generator_tx))
+  ce1, fake1 = ce_after(state)
+  assert ce1 > ce0
+  assert float(jnp.mean(jnp.square(fake1 - seeds))) > 0
+
+
+def test_transport_cost_pulls_the_perturbation_back():
+  # G's loss with only the transport term (C's last layer zeroed: no CE
+  # gradient; zero critic): a step from a perturbing G must shrink
+  # ||G(x) - x||^2, and the cost is the per-pixel mean square.
+  game = _game(transport_weight=1.0)
+  state = game.init(jax.random.PRNGKey(0), (32, 32, 1))
+  state = state.replace(critic=state.critic.replace(
+      params=jax.tree.map(jnp.zeros_like, state.critic.params)))
+  clf = state.classifier
+  params = dict(clf.params)
+  params["Dense_0"] = jax.tree.map(jnp.zeros_like, params["Dense_0"])
+  state = state.replace(classifier=clf.replace(params=params))
+  gen = state.generator
+  state = state.replace(generator=gen.replace(params=jax.tree.map(
+      lambda a: a + 0.05, gen.params)))
+  batch = _batch()
+  seeds, labels = batch["balanced_image"], batch["balanced_label"]
+  key = jax.random.PRNGKey(2)
+  cost = lambda s: float(objectives.transport_cost(
+      game.sample(s, key, labels, seeds=seeds), seeds))
+  (loss, (aux, fake, _)) = game._generator_loss(  # pylint: disable=protected-access
+      state.generator.params, state, key, labels, seeds)
+  np.testing.assert_allclose(float(aux["transport_cost"]),
+                             np.mean((np.asarray(fake) - np.asarray(seeds))**2),
+                             rtol=1e-6)
+  grads, _ = jax.grad(game._generator_loss, has_aux=True)(  # pylint: disable=protected-access
+      state.generator.params, state, key, labels, seeds)
+  after = state.replace(generator=state.generator.apply_gradients(
+      grads, game.generator_tx))
+  assert cost(after) < cost(state)
+  del loss
+
+
+def test_per_sample_step_is_traced_once_and_logs_the_perturbation():
+  game = _game(critic_data="balanced", n_critic=2)
+  state = game.init(jax.random.PRNGKey(0), (32, 32, 1))
+  step = jax.jit(chex.assert_max_traces(game.train_step, n=1))
+  for i in range(3):
+    state, metrics = step(state, _batch(seed=i))
+  assert int(state.step) == 3
+  assert {"perturbation_rms", "transport_cost", "c_acc_fake_eval"} <= set(
+      metrics)
+  assert all(np.isfinite(float(v)) for v in metrics.values())
+  assert float(metrics["perturbation_rms"]) > 0
+
+
+def test_balanced_critic_data_reads_the_companion_batch():
+  # The critic's real rows come from batch["balanced_image"]: changing the
+  # training batch's images leaves the critic's update unchanged.
+  game = _game(generator=generators.DCGANGenerator(K, 1, width=4),
+               critic_data="balanced")
+  assert not game.per_sample and game.needs_balanced_batch
+  state = game.init(jax.random.PRNGKey(0), (32, 32, 1))
+  a = _batch()
+  b = dict(a, image=-a["image"])
+  sa, _ = jax.jit(game.train_step)(state, a)
+  sb, _ = jax.jit(game.train_step)(game.init(jax.random.PRNGKey(0),
+                                             (32, 32, 1)), b)
+  jax.tree.map(np.testing.assert_array_equal, sa.critic.params,
+               sb.critic.params)
+
+
+def test_random_perturbation_has_the_asked_rms_per_image():
+  x = jnp.zeros((6, 32, 32, 1))
+  out = random_perturbation(jax.random.PRNGKey(0), x, 0.2)
+  rms = np.sqrt(np.mean(np.square(np.asarray(out - x)), axis=(1, 2, 3)))
+  np.testing.assert_allclose(rms, 0.2, rtol=1e-5)
+
+
+def test_seed_control_trains_on_the_companion_batch_from_its_start_step():
+  clf = classifiers.TripleGANCNN(K, dropout_rate=0.0)
+  common = dict(classifier=clf, classifier_tx=optax.sgd(1e-2), num_classes=K)
+  base = ERM(**common)
+  control = ERM(**common, companion_weight=1.0, companion_start_step=1)
+  assert control.needs_balanced_batch and not base.needs_balanced_batch
+  batch = _batch()
+  s0 = base.init(jax.random.PRNGKey(0), (32, 32, 1))
+  # Step 0 is before the start: the companion batch adds nothing.
+  a, _ = jax.jit(base.train_step)(s0, batch)
+  b, metrics = jax.jit(control.train_step)(s0, batch)
+  jax.tree.map(lambda x, y: np.testing.assert_allclose(x, y, atol=1e-7),
+               a.classifier.params, b.classifier.params)
+  assert "c_acc_companion" in metrics
+  # From step 1 on it does.
+  a, _ = jax.jit(base.train_step)(a, batch)
+  b, _ = jax.jit(control.train_step)(b, batch)
+  diff = jax.tree.map(lambda x, y: float(jnp.max(jnp.abs(x - y))),
+                      a.classifier.params, b.classifier.params)
+  assert max(jax.tree.leaves(diff)) > 1e-4

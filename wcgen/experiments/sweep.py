@@ -1,0 +1,102 @@
+"""Named runs of one base config, chosen on the validation split.
+
+A sweep is a list of (name, overrides) pairs (see configs/sweeps/*.py).
+Each run trains in WORKDIR/<name>/seed<s> through the one driver, with
+`evaluate_test=False` unless the sweep says otherwise, so that the test
+set is never read while choices are being made. A finished run is read
+back only when its recorded config equals the run's (the driver checks),
+so the same command continues an interrupted sweep and never reuses a run
+of another config. The summary (`sweep.md`) lists each run's validation
+accuracy, many/medium/few-shot accuracy, the rarest classes and wall time.
+"""
+
+import os
+import statistics
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import ml_collections
+
+from wcgen.data import sources
+from wcgen.train import files
+from wcgen.train import trainer
+
+Overrides = Dict[str, Any]
+Sweep = Sequence[Tuple[str, Overrides]]
+
+
+def run_config(base: ml_collections.ConfigDict, overrides: Overrides,
+               seed: int, read_test: bool) -> ml_collections.ConfigDict:
+  """`base` with the dotted `overrides`, the training seed, and whether the
+  test set is read at the end."""
+  config = base.copy_and_resolve_references()
+  config.update_from_flattened_dict(
+      {**overrides, "seed": seed, "evaluate_test": read_test})
+  return config
+
+
+def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
+              seeds: Sequence[int] = (0,), read_test: bool = False,
+              only: Optional[Sequence[str]] = None
+              ) -> Dict[str, List[Dict[str, Any]]]:
+  """Trains (or reads) every run; returns {name: [results per seed]}.
+
+  A preempted run stops the sweep (rerun the same command to continue).
+  """
+  results = {}
+  for name, overrides in sweep:
+    if only and name not in only:
+      continue
+    for seed in seeds:
+      config = run_config(base, overrides, seed, read_test)
+      result = trainer.train_and_evaluate(
+          config, os.path.join(workdir, name, f"seed{seed}"))
+      if "preempted_at_step" in result:
+        return results
+      results.setdefault(name, []).append(result)
+      files.atomic_write_bytes(os.path.join(workdir, "sweep.md"),
+                               summary(results, sweep).encode())
+  return results
+
+
+def _mean_std(values: List[Optional[float]]) -> str:
+  values = [100 * v for v in values if v is not None]
+  if not values:
+    return "-"
+  if len(values) == 1:
+    return f"{values[0]:.2f}"
+  return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
+def summary(results: Dict[str, List[Dict[str, Any]]], sweep: Sweep) -> str:
+  """Markdown table of the runs so far: validation accuracy (mean ± std
+  over seeds), shot groups, the two rarest classes (by name), test accuracy
+  where it was read, wall time; then each run's overrides."""
+  if not results:
+    return "No run finished yet.\n"
+  first = next(iter(results.values()))[0]
+  names = sources.class_names(first["dataset"])
+  k = len(first["train_class_counts"])
+  lines = ["| run | seeds | val acc. | many | medium | few | "
+           f"{names[k - 2]} | {names[k - 1]} | test acc. | min/run |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+  for name, _ in sweep:
+    runs = results.get(name)
+    if not runs:
+      continue
+    shot = lambda g: [(r["val_shot_accuracy"] or {}).get(g) for r in runs]
+    cls = lambda c: [(r["val_per_class_accuracy"] or [None] * k)[c]
+                     for r in runs]
+    minutes = statistics.mean(r["wall_time_sec_this_process"] for r in runs)
+    lines.append(
+        f"| {name} | {len(runs)} | {_mean_std([r['val_accuracy'] for r in runs])}"
+        f" | {_mean_std(shot('many'))} | {_mean_std(shot('medium'))} | "
+        f"{_mean_std(shot('few'))} | {_mean_std(cls(k - 2))} | "
+        f"{_mean_std(cls(k - 1))} | "
+        f"{_mean_std([r.get('test_accuracy') for r in runs])} | "
+        f"{minutes / 60:.1f} |")
+  lines += ["", "Overrides of each run (on the base config):", ""]
+  lines += [f"- `{name}`: " + (", ".join(f"`{k}={v!r}`"
+                                         for k, v in overrides.items()) or
+                               "none") for name, overrides in sweep
+            if name in results]
+  return "\n".join(lines) + "\n"
