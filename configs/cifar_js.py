@@ -4,11 +4,7 @@ Wasserstein critic (as fmnist_js.py is to fmnist_wgan.py).
   python launch/main.py --config=configs/cifar_js.py --workdir=/tmp/cifar_js
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cifar_wgan  # pylint: disable=g-import-not-at-top,wrong-import-position
+from configs import cifar_wgan
 
 
 def get_config(arg: str = ""):

@@ -10,11 +10,7 @@ $WCGEN_DATA_DIR/cifar10 (or a tfds copy).
 Everything not set here is fmnist_wgan.py's, with its reasons.
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fmnist_wgan  # pylint: disable=g-import-not-at-top,wrong-import-position
+from configs import fmnist_wgan
 
 
 def get_config(arg: str = ""):

@@ -8,11 +8,7 @@ penalty: it belongs to the Wasserstein critic.
   python launch/main.py --config=configs/fmnist_js.py --workdir=/tmp/fm_js
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fmnist_wgan  # pylint: disable=g-import-not-at-top,wrong-import-position
+from configs import fmnist_wgan
 
 
 def get_config(arg: str = ""):

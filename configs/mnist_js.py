@@ -4,11 +4,7 @@ Wasserstein critic (as fmnist_js.py is to fmnist_wgan.py).
   python launch/main.py --config=configs/mnist_js.py --workdir=/tmp/mnist_js
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import mnist_wgan  # pylint: disable=g-import-not-at-top,wrong-import-position
+from configs import mnist_wgan
 
 
 def get_config(arg: str = ""):

@@ -7,11 +7,7 @@ imbalance factors 100, 20, 1). Needs the four MNIST IDX .gz files in
   python launch/main.py --config=configs/mnist_wgan.py --workdir=/tmp/mnist
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fmnist_wgan  # pylint: disable=g-import-not-at-top,wrong-import-position
+from configs import fmnist_wgan
 
 
 def get_config(arg: str = ""):

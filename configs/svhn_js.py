@@ -4,11 +4,7 @@ Wasserstein critic (as fmnist_js.py is to fmnist_wgan.py).
   python launch/main.py --config=configs/svhn_js.py --workdir=/tmp/svhn_js
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import svhn_wgan  # pylint: disable=g-import-not-at-top,wrong-import-position
+from configs import svhn_wgan
 
 
 def get_config(arg: str = ""):

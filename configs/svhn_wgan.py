@@ -12,11 +12,7 @@ in --config.data.data_dir/svhn_cropped or $WCGEN_DATA_DIR/svhn_cropped.
 Everything not set here is cifar_wgan.py's (and fmnist_wgan.py's).
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cifar_wgan  # pylint: disable=g-import-not-at-top,wrong-import-position
+from configs import cifar_wgan
 
 
 def get_config(arg: str = ""):

@@ -26,8 +26,8 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import common  # pylint: disable=g-import-not-at-top,wrong-import-position
+from wcgen import cli
+
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Training config file.",
@@ -101,8 +101,8 @@ def pipeline_images_per_second(config, batch_size: int, batches: int):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Too many command-line arguments.")
-  common.setup()  # one XLA device per CPU core, as training uses
-  common.run_or_exit(benchmark)
+  cli.setup()  # one XLA device per CPU core, as training uses
+  cli.run_or_exit(benchmark)
 
 
 def benchmark():
@@ -111,7 +111,7 @@ def benchmark():
   import numpy as np  # pylint: disable=g-import-not-at-top
   from wcgen import methods  # pylint: disable=g-import-not-at-top
   from wcgen.data import sources  # pylint: disable=g-import-not-at-top
-  from wcgen.train import files  # pylint: disable=g-import-not-at-top
+  from wcgen.core import files  # pylint: disable=g-import-not-at-top
   from wcgen.train import trainer  # pylint: disable=g-import-not-at-top
   from wcgen.train import validation  # pylint: disable=g-import-not-at-top
 
@@ -210,4 +210,4 @@ def benchmark():
 
 
 if __name__ == "__main__":
-  sys.exit(app.run(main, flags_parser=common.parse_flags))
+  sys.exit(app.run(main, flags_parser=cli.parse_flags))

@@ -10,14 +10,13 @@ accuracies is printed and written to WORKDIR/comparison.md.
 """
 
 import os
-import sys
 
 from absl import app
 from absl import flags
 from ml_collections import config_flags
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import common  # pylint: disable=g-import-not-at-top,wrong-import-position
+from wcgen import cli
+
 
 _DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                "..", "configs", "fmnist_wgan.py")
@@ -54,15 +53,15 @@ def comparison_table(results) -> str:
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Too many command-line arguments.")
-  common.setup()
+  cli.setup()
   import wcgen  # pylint: disable=g-import-not-at-top
-  from wcgen.train import files  # pylint: disable=g-import-not-at-top
+  from wcgen.core import files  # pylint: disable=g-import-not-at-top
 
   results = []
   for method in FLAGS.methods:
-    config = common.config_or_exit().copy_and_resolve_references()
+    config = cli.config_or_exit().copy_and_resolve_references()
     config.method = method
-    result = common.run_or_exit(wcgen.train_and_evaluate, config,
+    result = cli.run_or_exit(wcgen.train_and_evaluate, config,
                                 os.path.join(FLAGS.workdir, method))
     if "preempted_at_step" in result:
       print(f"{method} preempted at step {result['preempted_at_step']}; run "
@@ -76,4 +75,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main, flags_parser=common.parse_flags)
+  app.run(main, flags_parser=cli.parse_flags)

@@ -8,15 +8,13 @@ data_report.json, class_histogram.png, test_clean_vs_distorted.png and
 (with label noise) label_noise_examples.png.
 """
 
-import os
-import sys
 
 from absl import app
 from absl import flags
 from ml_collections import config_flags
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import common  # pylint: disable=g-import-not-at-top,wrong-import-position
+from wcgen import cli
+
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Config file.",
@@ -28,7 +26,7 @@ flags.mark_flags_as_required(["config", "workdir"])
 def report(config, workdir):
   from wcgen.data import input_pipeline  # pylint: disable=g-import-not-at-top
   from wcgen.data import report as data_report  # pylint: disable=g-import-not-at-top
-  from wcgen.train import files  # pylint: disable=g-import-not-at-top
+  from wcgen.core import files  # pylint: disable=g-import-not-at-top
   from wcgen.train import validation  # pylint: disable=g-import-not-at-top
   validation.validate_config(config, 1)
   files.make_workdir(workdir)
@@ -45,9 +43,9 @@ def report(config, workdir):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Too many command-line arguments.")
-  common.setup()
-  common.run_or_exit(report, common.config_or_exit(), FLAGS.workdir)
+  cli.setup()
+  cli.run_or_exit(report, cli.config_or_exit(), FLAGS.workdir)
 
 
 if __name__ == "__main__":
-  app.run(main, flags_parser=common.parse_flags)
+  app.run(main, flags_parser=cli.parse_flags)

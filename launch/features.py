@@ -14,13 +14,12 @@ never compare it with the paper's FID numbers.
 """
 
 import os
-import sys
 
 from absl import app
 from absl import flags
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import common  # pylint: disable=g-import-not-at-top,wrong-import-position
+from wcgen import cli
+
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", None, "A finished worst_case (or other "
@@ -38,7 +37,7 @@ def make_plots():
   import numpy as np  # pylint: disable=g-import-not-at-top
   from wcgen.data import input_pipeline  # pylint: disable=g-import-not-at-top
   from wcgen.eval import features, frechet  # pylint: disable=g-import-not-at-top
-  from wcgen.train import files  # pylint: disable=g-import-not-at-top
+  from wcgen.core import files  # pylint: disable=g-import-not-at-top
   out = FLAGS.out or FLAGS.workdir
   files.make_workdir(out)
   config, method, state = features.load_run(FLAGS.workdir)
@@ -80,9 +79,9 @@ def make_plots():
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Too many command-line arguments.")
-  common.setup()
-  common.run_or_exit(make_plots)
+  cli.setup()
+  cli.run_or_exit(make_plots)
 
 
 if __name__ == "__main__":
-  app.run(main, flags_parser=common.parse_flags)
+  app.run(main, flags_parser=cli.parse_flags)

@@ -7,16 +7,14 @@ Multi-host: pass --distributed (and, where JAX cannot auto-detect the
 cluster, --coordinator_address, --num_processes, --process_id).
 """
 
-import os
-import sys
 
 from absl import app
 from absl import flags
 from absl import logging
 from ml_collections import config_flags
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import common  # pylint: disable=g-import-not-at-top,wrong-import-position
+from wcgen import cli
+
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Training config file.",
@@ -35,7 +33,7 @@ flags.mark_flags_as_required(["config", "workdir"])
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Too many command-line arguments.")
-  common.setup()
+  cli.setup()
   import jax  # pylint: disable=g-import-not-at-top
   import wcgen  # pylint: disable=g-import-not-at-top
 
@@ -44,8 +42,8 @@ def main(argv):
                                FLAGS.process_id)
   logging.info("JAX process %d/%d, local devices %s", jax.process_index(),
                jax.process_count(), jax.local_devices())
-  results = common.run_or_exit(wcgen.train_and_evaluate,
-                               common.config_or_exit(),
+  results = cli.run_or_exit(wcgen.train_and_evaluate,
+                               cli.config_or_exit(),
                                FLAGS.workdir, FLAGS.allow_config_change)
   if "preempted_at_step" in results:
     print(f"preempted at step {results['preempted_at_step']}; checkpoint "
@@ -57,4 +55,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main, flags_parser=common.parse_flags)
+  app.run(main, flags_parser=cli.parse_flags)

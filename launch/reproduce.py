@@ -3,9 +3,10 @@ r"""Reproduces one of the paper's tables: runs its grid, writes the table.
   python launch/reproduce.py --table=1 --budget=cpu --seeds=3 \
       --workdir=workdirs/repro [--datasets=fashion_mnist] [--rows=erm,...]
 
-Budgets: `smoke` (each config's `:tiny` variant: a few steps of tiny
-models, for tests), `cpu` (the configs' defaults, minutes per run on 2
-cores), `paper` (the `:paper` variant: our guess at a GPU-scale budget).
+Budgets (wcgen.experiments.registry): `smoke` (each config's `:tiny`
+variant: a few steps of tiny models, for tests), `cpu` (the configs'
+defaults, minutes per run on 2 cores), `paper` (the `:paper` variant: our
+guess at a GPU-scale budget).
 
 Table 4 scores generators, not classifiers: FID with the Inception weights
 you have (`--inception_weights=.../pt_inception-2015-12-05-6726825d.pth`,
@@ -27,10 +28,10 @@ import time
 from absl import app
 from absl import flags
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import common  # pylint: disable=g-import-not-at-top,wrong-import-position
+from wcgen import cli
+from wcgen.experiments import registry
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("table", None, "1, 2, 3, 4 (FID), 5 or fig2d (the eps "
                     "sweep).")
@@ -56,28 +57,6 @@ flags.DEFINE_integer("generation_samples", 0, "Table 4: generated and real "
                      "2000, paper 10000 as in the paper).")
 flags.mark_flags_as_required(["table", "workdir"])
 
-# The config file of each dataset; datasets without one are reported as
-# unavailable in the table instead of failing the sweep.
-CONFIG_FILES = {"mnist": "mnist_wgan", "fashion_mnist": "fmnist_wgan",
-                "cifar10": "cifar_wgan", "svhn_cropped": "svhn_wgan"}
-BUDGET_ARGS = {"smoke": "tiny", "cpu": "", "paper": "paper"}
-# Table 4's samples per set. FID is biased upwards at small N, so only the
-# paper budget's 10,000 matches the paper's protocol.
-GENERATION_SAMPLES = {"smoke": 64, "cpu": 2000, "paper": 10000}
-
-
-def base_config(dataset: str, budget: str):
-  """The dataset's config file at the budget; LookupError if none."""
-  import importlib  # pylint: disable=g-import-not-at-top
-  name = CONFIG_FILES[dataset]
-  if not os.path.exists(os.path.join(REPO, "configs", name + ".py")):
-    raise LookupError(f"configs/{name}.py does not exist yet")
-  if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-  module = importlib.import_module(f"configs.{name}")
-  return module.get_config(BUDGET_ARGS[budget])
-
-
 def generator_scorer(table, extra):
   """(table, score_fn) for Table 4: FID from the given weights, or FCD under
   reference ERM classifiers trained here first; (table, None) otherwise."""
@@ -88,7 +67,7 @@ def generator_scorer(table, extra):
   from wcgen.train import trainer  # pylint: disable=g-import-not-at-top
   if table.metric != "fid":
     return table, None
-  samples = FLAGS.generation_samples or GENERATION_SAMPLES[FLAGS.budget]
+  samples = FLAGS.generation_samples or registry.GENERATION_SAMPLES[FLAGS.budget]
   if FLAGS.generation_metric == "fid":
     if not FLAGS.inception_weights:
       raise ConfigError(
@@ -105,7 +84,7 @@ def generator_scorer(table, extra):
     if column.dataset in references:
       continue
     try:
-      config = base_config(column.dataset, FLAGS.budget)
+      config = registry.base_config(column.dataset, FLAGS.budget)
     except LookupError:
       continue  # the grid reports the column as unavailable
     config = grid.cell_config(config, tables.Row("reference", "", {}), column,
@@ -135,7 +114,7 @@ def generator_scorer(table, extra):
 def reproduce(table_id: str):
   from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
   from wcgen.experiments import grid, report, tables  # pylint: disable=g-import-not-at-top
-  from wcgen.train import files  # pylint: disable=g-import-not-at-top
+  from wcgen.core import files  # pylint: disable=g-import-not-at-top
   if table_id not in tables.TABLES:
     raise ConfigError(f"unknown table {table_id!r}; choose one of "
                       f"{sorted(tables.TABLES)}")
@@ -158,7 +137,7 @@ def reproduce(table_id: str):
   t = time.time()
   table, score_fn = generator_scorer(table, extra)
   results, info = grid.run_grid(table, FLAGS.budget, range(FLAGS.seeds),
-                                FLAGS.workdir, base_config, FLAGS.rows,
+                                FLAGS.workdir, registry.base_config, FLAGS.rows,
                                 FLAGS.datasets, extra, FLAGS.columns,
                                 score_fn, train=not FLAGS.report_only)
   command = " ".join(["python", "launch/reproduce.py"] + sys.argv[1:])
@@ -192,9 +171,9 @@ def reproduce(table_id: str):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Too many command-line arguments.")
-  common.setup()
-  common.run_or_exit(reproduce, FLAGS.table)
+  cli.setup()
+  cli.run_or_exit(reproduce, FLAGS.table)
 
 
 if __name__ == "__main__":
-  app.run(main, flags_parser=common.parse_flags)
+  app.run(main, flags_parser=cli.parse_flags)

@@ -10,15 +10,13 @@ on validation, then read the test set once for the final configuration.
 Writes WORKDIR/sweep.md (validation accuracy per run) as runs finish.
 """
 
-import os
-import sys
 
 from absl import app
 from absl import flags
 from ml_collections import config_flags
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import common  # pylint: disable=g-import-not-at-top,wrong-import-position
+from wcgen import cli
+
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Base config file.",
@@ -36,7 +34,7 @@ flags.mark_flags_as_required(["config", "sweep", "workdir"])
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Too many command-line arguments.")
-  common.setup()
+  cli.setup()
   from configs.sweeps import issue15  # pylint: disable=g-import-not-at-top
   from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
   from wcgen.experiments import sweep  # pylint: disable=g-import-not-at-top
@@ -50,12 +48,12 @@ def main(argv):
     if unknown:
       raise ConfigError(f"--only names runs not in sweep {FLAGS.sweep!r}: "
                         f"{sorted(unknown)}")
-    results = sweep.run_sweep(common.config_or_exit(), runs, FLAGS.workdir,
+    results = sweep.run_sweep(cli.config_or_exit(), runs, FLAGS.workdir,
                               range(FLAGS.seeds), FLAGS.read_test, FLAGS.only)
     print(sweep.summary(results, runs))
 
-  common.run_or_exit(run)
+  cli.run_or_exit(run)
 
 
 if __name__ == "__main__":
-  app.run(main, flags_parser=common.parse_flags)
+  app.run(main, flags_parser=cli.parse_flags)

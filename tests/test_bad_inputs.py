@@ -11,15 +11,14 @@ import orbax.checkpoint as ocp
 import pytest
 
 from conftest import make_idx_dir
+from wcgen import cli
 from wcgen.data import sources
 from wcgen.errors import StorageError
-from wcgen.train import checkpointing
-from wcgen.train import files
+from wcgen.core import checkpointing
+from wcgen.core import files
 from wcgen.train import trainer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "launch"))
-import common  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 def _set(config, field, value):
@@ -89,7 +88,7 @@ CONFIG_CASES = [
 
 def _expect_one_line(capsys, fn, *args, match):
   with pytest.raises(SystemExit) as info:
-    common.run_or_exit(fn, *args)
+    cli.run_or_exit(fn, *args)
   assert info.value.code == 2
   err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
   assert len(err) == 1 and err[0].startswith("error: "), err

@@ -101,13 +101,12 @@ def test_plan_filters_and_skips_rows_not_in_wcgen():
 
 
 def test_every_cell_of_every_table_is_a_valid_config():
-  sys.path.insert(0, os.path.join(REPO, "launch"))
-  import reproduce  # pylint: disable=g-import-not-at-top
+  from wcgen.experiments import registry  # pylint: disable=g-import-not-at-top
   from wcgen.train import validation  # pylint: disable=g-import-not-at-top
   for table in tables.TABLES.values():
     for row, column, seed in grid.plan(table, [0]):
       for budget in ("smoke", "cpu", "paper"):
-        base = reproduce.base_config(column.dataset, budget)
+        base = registry.base_config(column.dataset, budget)
         config = grid.cell_config(base, row, column, seed)
         validation.validate_config(config, device_count=1)
         assert config.data.name == column.dataset

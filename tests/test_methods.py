@@ -8,7 +8,7 @@ import pytest
 from wcgen import methods
 from wcgen.methods.erm import ERM
 from wcgen.methods.worst_case import WorstCaseGame
-from wcgen.train import files
+from wcgen.core import files
 from wcgen.train import trainer
 
 NEW_METHODS = ("oversampling", "mixup", "augment", "gan_augment",

@@ -12,7 +12,7 @@ import jax
 import numpy as np
 
 from test_train import _restore
-from wcgen.train import files
+from wcgen.core import files
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

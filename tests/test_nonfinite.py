@@ -13,7 +13,7 @@ from wcgen import methods
 from wcgen.errors import DivergedError
 from wcgen.methods.erm import ERM
 from wcgen.models import classifiers
-from wcgen.train import state as state_lib
+from wcgen.core import state as state_lib
 from wcgen.train import trainer
 
 

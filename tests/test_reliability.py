@@ -14,8 +14,8 @@ import pytest
 
 from wcgen import methods
 from wcgen.errors import ConfigError, DataError
-from wcgen.train import checkpointing
-from wcgen.train import files
+from wcgen.core import checkpointing
+from wcgen.core import files
 from wcgen.train import trainer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -205,7 +205,7 @@ def test_garbage_results_json_is_named_and_the_run_counts_as_unfinished(
 
 _HOLD_LOCK = """
 import sys, time
-from wcgen.train import files
+from wcgen.core import files
 lock = files.WorkdirLock(sys.argv[1]).acquire()
 print("held", flush=True)
 time.sleep(600)

@@ -11,8 +11,8 @@ import matplotlib.image
 import numpy as np
 
 from wcgen import methods
-from wcgen.train import checkpointing
-from wcgen.train import files
+from wcgen.core import checkpointing
+from wcgen.core import files
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

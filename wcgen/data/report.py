@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 import numpy as np
 
 from wcgen.data import input_pipeline
-from wcgen.eval import image_grid
-from wcgen.train import files
+from wcgen.core import image_grid
+from wcgen.core import files
 
 
 def summarize(data: input_pipeline.Datasets) -> Dict[str, Any]:

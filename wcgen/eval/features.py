@@ -19,8 +19,8 @@ import numpy as np
 
 from wcgen import methods
 from wcgen.errors import DataError
-from wcgen.train import checkpointing
-from wcgen.train import files
+from wcgen.core import checkpointing
+from wcgen.core import files
 
 Group = Tuple[np.ndarray, np.ndarray]  # features [N, D], labels [N]
 

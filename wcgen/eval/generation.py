@@ -28,7 +28,7 @@ from wcgen.data import sources
 from wcgen.errors import ConfigError
 from wcgen.eval import features as features_lib
 from wcgen.eval import frechet
-from wcgen.train import files
+from wcgen.core import files
 
 METRICS = ("fid", "fcd")
 FeatureFn = Callable[[np.ndarray], np.ndarray]

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 import numpy as np
 
 from wcgen.experiments.tables import Table
-from wcgen.train import files
+from wcgen.core import files
 
 # {row id: {column id: [the metric of each seed's run]}}: accuracies in
 # [0, 1], distances as they are (Table.scale says which).

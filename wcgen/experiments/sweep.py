@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import ml_collections
 
 from wcgen.data import sources
-from wcgen.train import files
+from wcgen.core import files
 from wcgen.train import trainer
 
 Overrides = Dict[str, Any]

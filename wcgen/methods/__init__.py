@@ -20,7 +20,7 @@ from wcgen.errors import ConfigError
 from wcgen.methods.erm import ERM
 from wcgen.methods.worst_case import GameState, WorstCaseGame
 from wcgen.models.precision import MixedPrecision
-from wcgen.train.state import skip_nonfinite
+from wcgen.core.state import skip_nonfinite
 
 # Each name is one baseline or the paper's method; docs/METHODS.md has a
 # paragraph on each. The re-weighted and logit-adjusted losses are not

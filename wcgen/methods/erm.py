@@ -20,7 +20,7 @@ import optax
 
 from wcgen import objectives
 from wcgen.methods import mixup
-from wcgen.train.state import PlayerState, accuracy, apply_with_stats
+from wcgen.core.state import PlayerState, accuracy, apply_with_stats
 
 Batch = Dict[str, jax.Array]
 

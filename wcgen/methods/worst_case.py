@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import optax
 
 from wcgen import objectives
-from wcgen.train.state import PlayerState, accuracy, apply_with_stats
+from wcgen.core.state import PlayerState, accuracy, apply_with_stats
 
 PyTree = Any
 Batch = Dict[str, jax.Array]

@@ -35,10 +35,10 @@ from wcgen import methods
 from wcgen.data import input_pipeline
 from wcgen.eval import accuracy
 from wcgen.errors import ConfigError, DivergedError, WcgenError
-from wcgen.eval import image_grid
-from wcgen.train import checkpointing
-from wcgen.train import files
-from wcgen.train import state as state_lib
+from wcgen.core import image_grid
+from wcgen.core import checkpointing
+from wcgen.core import files
+from wcgen.core import state as state_lib
 from wcgen.train import validation
 
 

@@ -7,7 +7,7 @@ import io
 import matplotlib.image
 import numpy as np
 
-from wcgen.train import files
+from wcgen.core import files
 
 
 def make_grid(images: np.ndarray, rows: int, pad: int = 1) -> np.ndarray:
