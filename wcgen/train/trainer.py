@@ -112,26 +112,61 @@ def finished_results(config: ml_collections.ConfigDict,
   return results
 
 
-class _SigtermFlag:
-  """Records SIGTERM (preemption) so the loop can save and stop cleanly."""
+class _StopSignals:
+  """Records SIGTERM (preemption) and SIGINT (Ctrl-C) so that the loop
+  saves a checkpoint at the current step and stops cleanly, instead of
+  abandoning an in-flight save with a traceback. A second Ctrl-C stops at
+  once (Python's default), for a loop that does not reach a step end."""
 
   def __init__(self):
     self.received = False
-    self._previous = None
+    self.name = None
+    self._previous = {}
 
   def __enter__(self):
     if threading.current_thread() is threading.main_thread():
-      self._previous = signal.signal(signal.SIGTERM, self._handle)
+      for sig in (signal.SIGTERM, signal.SIGINT):
+        self._previous[sig] = signal.signal(sig, self._handle)
     return self
 
   def _handle(self, signum, frame):
-    del signum, frame
-    logging.warning("SIGTERM: saving a checkpoint and stopping.")
+    del frame
+    self.name = signal.Signals(signum).name
+    logging.warning("%s: saving a checkpoint and stopping.", self.name)
     self.received = True
+    if signum == signal.SIGINT:  # the next Ctrl-C interrupts at once
+      signal.signal(signal.SIGINT, signal.default_int_handler)
 
   def __exit__(self, *exc):
-    if self._previous is not None:
-      signal.signal(signal.SIGTERM, self._previous)
+    for sig, previous in self._previous.items():
+      signal.signal(sig, previous)
+
+
+class ConsoleProgress(periodic_actions.ReportProgress):
+  """clu's ReportProgress (steps/s to the writer, time per part), printing
+  one console line per log step instead of setting work-unit notes:
+  step, steps/s, ETA and the few training numbers of `scalars`."""
+
+  # The numbers worth a glance on the console; the rest are in TensorBoard
+  # and metrics.jsonl.
+  SHOWN = ("c_loss", "c_acc_real", "c_acc_fake_eval", "w_distance",
+           "perturbation_rms")
+
+  def __init__(self, **kwargs):
+    super().__init__(every_secs=None, **kwargs)
+    self.scalars: Dict[str, float] = {}
+
+  def _apply(self, step: int, t: float):
+    rate = (step - self._previous_step) / max(t - self._previous_time, 1e-9)
+    line = f"step {step}/{self._num_train_steps}  {rate:.2f} steps/s"
+    if self._num_train_steps:
+      eta = (self._num_train_steps - step) / max(rate, 1e-9)
+      line += f"  ETA {periodic_actions._format_secs(eta)}"  # pylint: disable=protected-access
+    shown = [f"{k}={self.scalars[k]:.4g}" for k in self.SHOWN
+             if k in self.scalars]
+    logging.info("%s", "  ".join([line] + shown))
+    if self._writer is not None:
+      self._writer.write_scalars(step, {"steps_per_sec": rate})
 
 
 def make_mesh() -> jax.sharding.Mesh:
@@ -207,9 +242,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                        allow_config_change: bool = False) -> Dict[str, Any]:
   """Trains `config.method` and evaluates it; returns the results dict.
 
-  If the process receives SIGTERM, it saves a checkpoint at the current
-  step and returns {"preempted_at_step": step} without writing results;
-  the same call later resumes from there. A run already finished in
+  If the process receives SIGTERM or SIGINT, it saves a checkpoint at the
+  current step and returns {"preempted_at_step": step, "signal": name}
+  without writing results; the same call later resumes from there. A run already finished in
   `workdir` with this config returns its results.json untouched (no
   re-evaluation, no new rows); one finished with another config is refused
   even with `allow_config_change`. The workdir is held by one process at a
@@ -263,15 +298,14 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   if is_chief:
     files.atomic_write_bytes(os.path.join(workdir, "config.json"),
                              config.to_json_best_effort(indent=2).encode())
-  writer = metric_writers.create_default_writer(workdir,
-                                                just_logging=not is_chief)
-  jsonl = files.JsonlWriter(os.path.join(workdir, "metrics.jsonl"),
-                            start_step) if is_chief else None
-
-  def log(step: int, scalars: Dict[str, float]) -> None:
-    writer.write_scalars(step, scalars)
-    if jsonl is not None:
-      jsonl.write({"step": step, **scalars})
+  # TensorBoard and metrics.jsonl on the chief; the console gets one line
+  # per log step from ConsoleProgress, not a copy of every scalar.
+  tensorboard = metric_writers.SummaryWriter(workdir) if is_chief else None
+  writer = metric_writers.MultiWriter([
+      tensorboard,
+      files.JsonlWriter(os.path.join(workdir, "metrics.jsonl"), start_step),
+  ] if is_chief else [])
+  log = writer.write_scalars
 
   train_step = jax.jit(method.train_step,
                        in_shardings=(replicated, batch_sharding),
@@ -322,56 +356,70 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     return result
 
   num_steps = config.num_train_steps
-  report = periodic_actions.ReportProgress(num_train_steps=num_steps,
-                                           writer=writer, every_secs=30)
   batches = data.train_iterator(
       config.batch_size, config.seed, start_step, batch_sharding,
       methods.data_sampling(config),
       balanced_companion=getattr(method, "needs_balanced_batch", False))
   history = []
   result = None
-  t_start, t_last, step_last = time.time(), time.time(), start_step
-  sigterm = _SigtermFlag()
+  t_start = time.time()
+
+  def log_train(step: int, t: float) -> None:
+    del t
+    scalars = _mean_metrics(history)
+    history.clear()
+    skipped = {f"skipped_updates_{k}": int(v) for k, v in
+               jax.device_get(state_lib.skipped_updates(state)).items()}
+    log(step, {**scalars, **skipped})
+    progress.scalars = scalars
+    _check_skipped(skipped, config.max_skipped_updates, step,
+                   step - config.log_every_steps + 1, ckpt.latest_step)
+
+  def eval_and_sample(step: int, t: float) -> None:
+    del t
+    nonlocal result
+    with progress.timed("eval"):
+      result = evaluate(step, final=step == num_steps)
+
+  def save(step: int, t: float) -> None:
+    del t
+    with progress.timed("checkpoint"):
+      ckpt.save(step, state)
+
+  # clu's cadence: each action fires every N steps and at the last step.
+  # steps/s goes to TensorBoard only: metrics.jsonl stays a function of
+  # the seed (a resumed run's file equals an uninterrupted one's).
+  progress = ConsoleProgress(num_train_steps=num_steps, writer=tensorboard,
+                             every_steps=config.log_every_steps)
+  progress(start_step)  # the clock starts here (the first call never fires)
+  actions = [
+      periodic_actions.PeriodicCallback(every_steps=every, on_steps=[num_steps],
+                                        callback_fn=fn)
+      for every, fn in ((config.log_every_steps, log_train),
+                        (config.eval_every_steps, eval_and_sample),
+                        (config.checkpoint_every_steps, save))]
+  stop = _StopSignals()
   try:
-    with sigterm:
+    with stop:
       for step in range(start_step + 1, num_steps + 1):
         with jax.profiler.StepTraceAnnotation("train", step_num=step):
           state, metrics = train_step(state, next(batches))
         history.append(metrics)
-        report(step)
-        if step % config.log_every_steps == 0 or step == num_steps:
-          scalars = _mean_metrics(history)
-          history = []
-          now = time.time()
-          rate = (step - step_last) / max(now - t_last, 1e-9)
-          t_last, step_last = now, step
-          eta = (num_steps - step) / max(rate, 1e-9)
-          skipped = {f"skipped_updates_{k}": int(v) for k, v in
-                     jax.device_get(state_lib.skipped_updates(state)).items()}
-          log(step, {**scalars, **skipped})  # steps/s reaches TB via `report`
-          logging.info("step %d/%d  %.2f steps/s  ETA %s  %s", step,
-                       num_steps, rate,
-                       time.strftime("%H:%M:%S", time.gmtime(eta)),
-                       "  ".join(f"{k}={v:.4g}"
-                                 for k, v in sorted(scalars.items())))
-          _check_skipped(skipped, config.max_skipped_updates, step,
-                         step - config.log_every_steps + 1, ckpt.latest_step)
-        if step % config.eval_every_steps == 0 or step == num_steps:
-          with report.timed("eval"):
-            result = evaluate(step, final=step == num_steps)
-        if step % config.checkpoint_every_steps == 0 or step == num_steps:
-          with report.timed("checkpoint"):
-            ckpt.save(step, state)
-        preempted = (sigterm.received if jax.process_count() == 1 else
+        actions[0](step)  # the metrics first, then the line that shows them
+        progress(step)
+        for action in actions[1:]:
+          action(step)
+        preempted = (stop.received if jax.process_count() == 1 else
                      ckpt.reached_preemption(step))
         if preempted and step < num_steps:
           if step % config.checkpoint_every_steps:
             ckpt.save(step, state)
           ckpt.close()
           writer.flush()
-          logging.warning("Preempted: checkpoint of step %d saved in %s; run "
-                          "the same command to resume.", step, workdir)
-          return {"preempted_at_step": step}
+          logging.warning("%s: checkpoint of step %d saved in %s; run the "
+                          "same command to continue.", stop.name or
+                          "Preempted", step, workdir)
+          return {"preempted_at_step": step, "signal": stop.name}
   except BaseException:
     # An error or kill in the loop: let an in-flight (async) checkpoint
     # save finish, so that the last checkpoint is whole, then re-raise the
