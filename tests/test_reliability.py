@@ -237,3 +237,55 @@ def test_a_second_process_on_a_held_workdir_is_refused_in_one_line(
   # SIGKILL released it: the same call now runs (and finishes the run).
   results = trainer.train_and_evaluate(config, copy)
   assert results["steps"] == config.num_train_steps
+
+
+def test_damaged_metrics_lines_are_counted_kept_aside_and_do_not_block(
+    tmp_path, caplog):
+  """Issue 14.8: garbage appended, a line `42`, a torn row: a resume keeps
+  the good rows up to its step, moves the bad lines to metrics.jsonl.bad
+  and says how many; reading never raises."""
+  path = str(tmp_path / "metrics.jsonl")
+  with open(path, "w") as f:
+    f.write('{"step": 2, "c_loss": 1.0}\n42\n\x07\xff garbage\n'
+            '{"step": 4, "c_loss": 0.5}\n{"step": 6, "c_lo')
+  assert [r["step"] for r in files.read_jsonl(path)] == [2, 4]
+  assert "3 line(s) that are not JSON rows skipped" in caplog.text
+  writer = files.JsonlWriter(path, resume_step=4)
+  writer.write_scalars(6, {"c_loss": 0.25})
+  assert files.read_jsonl(path) == [{"step": 2, "c_loss": 1.0},
+                                    {"step": 4, "c_loss": 0.5},
+                                    {"step": 6, "c_loss": 0.25}]
+  with open(path + ".bad", errors="replace") as f:
+    assert len(f.read().splitlines()) == 3
+  assert "3 line(s) that are not JSON rows moved to" in caplog.text
+
+
+def test_ctrl_c_saves_and_says_how_to_continue(tiny_data, tmp_path):
+  """Issue 14.6: SIGINT behaves like SIGTERM (checkpoint at the current
+  step, no traceback, no abandoned save), then exits non-zero."""
+  workdir = str(tmp_path / "run")
+  cmd = [sys.executable, os.path.join(REPO, "launch", "main.py"),
+         "--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py") +
+         ":tiny", f"--workdir={workdir}", "--cpu_devices=1",
+         f"--config.data.data_dir={tiny_data[0]}",
+         f"--config.data.tfds_dir={tiny_data[1]}", "--config.method=erm",
+         "--config.num_train_steps=100000", "--config.eval_every_steps=100000",
+         "--config.checkpoint_every_steps=100000"]
+  proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+  metrics = os.path.join(workdir, "metrics.jsonl")
+  deadline = time.time() + 240
+  while time.time() < deadline and not (
+      os.path.exists(metrics) and os.path.getsize(metrics)):
+    time.sleep(0.5)
+  proc.send_signal(signal.SIGINT)
+  out, err = proc.communicate(timeout=240)
+  assert proc.returncode == 130, err[-2000:]
+  assert "Traceback" not in err
+  step = int(out.split("stopped at step ")[1].split(";")[0])
+  assert "rerun the same command to continue" in out
+  ckpt_dir = os.path.join(workdir, "checkpoints")
+  assert not [n for n in os.listdir(ckpt_dir) if "tmp" in n]
+  ckpt = checkpointing.Checkpointer(ckpt_dir)
+  assert ckpt.latest_step == step
+  ckpt.close()

@@ -4,23 +4,53 @@ Each sweep is a list of (run name, overrides of configs/fmnist_wgan.py).
 Run one with
 
   python launch/sweep.py --config=configs/fmnist_wgan.py --sweep=NAME \
-      --workdir=workdirs/sweeps/NAME
+      --workdir=workdirs/sweeps/issue15
 
+All sweeps share that workdir: a run of the same name and overrides is
+read back, not rerun (the driver refuses one whose config differs).
 Nothing here reads the test set; docs/RESULTS.md gives each sweep's
 validation table and the choice it made.
 """
 
 
 def _steps(n: int):
-  """A budget of n steps, evaluated on validation 8 times per run."""
+  """A budget of n steps, evaluated on validation 8 times per run; the
+  game's warm-up (and its control's start) is the first half."""
   return {"num_train_steps": n, "eval_every_steps": n // 8,
           "checkpoint_every_steps": n // 4, "warmup_steps": n // 2}
 
+
+def _erm(n):
+  return {"method": "erm", **_steps(n)}
+
+
+def _per_sample(n):
+  """Eq. 8's per-sample game: a residual G on class-balanced seeds, the
+  critic on the same balanced data."""
+  return {"method": "worst_case", "generator": "residual",
+          "critic_data": "balanced", **_steps(n)}
+
+
+# The budget chosen from the "budget" sweep (docs/RESULTS.md): where ERM's
+# validation accuracy flattens.
+BUDGET = 3200
 
 SWEEPS = {
     # The budget: ERM's validation accuracy against the number of steps
     # (the cosine schedule spans each run), to pick a budget where it has
     # flattened.
-    "budget": [(f"erm_{n}", {"method": "erm", **_steps(n)})
-               for n in (800, 1600, 3200, 6400)],
+    "budget": [(f"erm_{n}", _erm(n)) for n in (800, 1600, 3200, 6400)],
+    # The levers at the chosen budget, seed 0, in the order they are run.
+    "levers": [
+        (f"erm_{BUDGET}", _erm(BUDGET)),
+        (f"per_sample_{BUDGET}", _per_sample(BUDGET)),
+        # Control: the same class-balanced companion batch, unperturbed
+        # (oversampling at the game's rate, same weight, same start step).
+        (f"seed_control_{BUDGET}", {**_erm(BUDGET), "method": "seed_control"}),
+        (f"logit_adjusted_{BUDGET}",
+         {**_erm(BUDGET), "classifier_loss": "logit_adjusted"}),
+        (f"per_sample_la_{BUDGET}",
+         {**_per_sample(BUDGET), "classifier_loss": "logit_adjusted"}),
+        (f"paper_game_{BUDGET}", {"method": "worst_case", **_steps(BUDGET)}),
+    ],
 }
