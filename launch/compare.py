@@ -1,12 +1,14 @@
-r"""The main job: ERM and the worst-case game on the same data, side by side.
+r"""The main job: ERM, re-balancing and the worst case on one data set.
 
   python launch/compare.py --workdir=/tmp/wcgen_fmnist \
-      [--config=configs/fmnist_wgan.py] [--methods=erm,worst_case] \
+      [--config=configs/fmnist_wgan.py] [--runs=erm,logit_adjusted,worst_case] \
       [--config.num_train_steps=...]
 
-Each method trains in WORKDIR/<method> with the same classifier, data,
-steps and seed (and resumes there if interrupted); the table of test
-accuracies is printed and written to WORKDIR/comparison.md.
+Each run (ERM, the logit-adjusted ERM baseline and the worst-case method
+by default; wcgen.experiments.compare.PRESETS) trains in WORKDIR/<run>
+with the same classifier, data, steps and seed (and resumes there if
+interrupted); the table of validation and test accuracies, per class by
+name, is printed and written to WORKDIR/comparison.md.
 """
 
 import os
@@ -16,6 +18,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from wcgen import cli
+from wcgen.experiments import compare
 
 
 _DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -25,29 +28,9 @@ config_flags.DEFINE_config_file("config", _DEFAULT_CONFIG,
                                 "Config file shared by every method.",
                                 lock_config=True)
 flags.DEFINE_string("workdir", None, "Parent directory of the runs.")
-flags.DEFINE_list("methods", ["erm", "worst_case"], "Methods to compare.")
+flags.DEFINE_list("runs", list(compare.DEFAULT_RUNS),
+                  f"Runs to compare, from {sorted(compare.PRESETS)}.")
 flags.mark_flags_as_required(["workdir"])
-
-
-def comparison_table(results) -> str:
-  """Markdown table: one row per method, overall and per-class accuracy."""
-  num_classes = len(results[0]["test_per_class_accuracy"])
-  head = ("| method | test acc. | balanced acc. | " +
-          " | ".join(f"class {c}" for c in range(num_classes)) + " |")
-  rule = "|" + "---|" * (3 + num_classes)
-  lines = [head, rule]
-  for r in results:
-    per_class = " | ".join(f"{100 * a:.1f}" for a in
-                           r["test_per_class_accuracy"])
-    lines.append(f"| {r['method']} | {100 * r['test_accuracy']:.2f} | "
-                 f"{100 * r['test_balanced_accuracy']:.2f} | {per_class} |")
-  first = results[0]
-  lines.append("")
-  lines.append(f"{first['dataset']}, imbalance factor "
-               f"{first['imbalance_factor']:g}, seed {first['seed']}, "
-               f"{first['steps']} steps of batch {first['batch_size']}; "
-               "the final classifier of each run is evaluated.")
-  return "\n".join(lines) + "\n"
 
 
 def main(argv):
@@ -57,18 +40,22 @@ def main(argv):
   import wcgen  # pylint: disable=g-import-not-at-top
   from wcgen.core import files  # pylint: disable=g-import-not-at-top
 
+  unknown = sorted(set(FLAGS.runs) - set(compare.PRESETS))
+  if unknown:
+    cli.exit_with(f"unknown runs {unknown} in --runs; choose from "
+                  f"{sorted(compare.PRESETS)}")
   results = []
-  for method in FLAGS.methods:
+  for name in FLAGS.runs:
     config = cli.config_or_exit().copy_and_resolve_references()
-    config.method = method
+    config.update_from_flattened_dict(compare.PRESETS[name])
     result = cli.run_or_exit(wcgen.train_and_evaluate, config,
-                                os.path.join(FLAGS.workdir, method))
+                             os.path.join(FLAGS.workdir, name))
     if "preempted_at_step" in result:
-      print(f"{method} preempted at step {result['preempted_at_step']}; run "
-            "the same command to resume")
-      return
+      print(f"{name} stopped at step {result['preempted_at_step']}; run the "
+            "same command to continue")
+      raise SystemExit(130 if result.get("signal") == "SIGINT" else 0)
     results.append(result)
-  table = comparison_table(results)
+  table = compare.comparison_table(FLAGS.runs, results)
   files.atomic_write_bytes(os.path.join(FLAGS.workdir, "comparison.md"),
                            table.encode())
   print("\n" + table)

@@ -40,7 +40,7 @@ def setup() -> None:
   tf.config.set_visible_devices([], "GPU")
 
 
-def _exit_with(message: str) -> None:
+def exit_with(message: str) -> None:
   print(f"error: {message}", file=sys.stderr)
   sys.exit(2)
 
@@ -51,13 +51,13 @@ def parse_flags(argv):
   try:
     return flags.FLAGS(argv)
   except flags.Error as e:
-    _exit_with(f"{e}; see --helpfull")
+    exit_with(f"{e}; see --helpfull")
   except (AttributeError, KeyError) as e:
     name = str(e).strip("'\"")
-    _exit_with(f"unknown config field {name!r} in a --config.* override; "
+    exit_with(f"unknown config field {name!r} in a --config.* override; "
                "check its spelling against the config file")
   except (TypeError, ValueError) as e:
-    _exit_with(f"bad config override: {e}")
+    exit_with(f"bad config override: {e}")
 
 
 def config_or_exit(name: str = "config"):
@@ -69,7 +69,7 @@ def config_or_exit(name: str = "config"):
   except (OSError, ImportError, SyntaxError, AttributeError) as e:
     lines = [l.strip() for l in str(e).splitlines() if l.strip()]
     reason = lines[-1] if lines else type(e).__name__
-    _exit_with(f"cannot load the --{name} file: {reason}; give an existing "
+    exit_with(f"cannot load the --{name} file: {reason}; give an existing "
                "configs/*.py file")
   return config
 
@@ -86,4 +86,4 @@ def run_or_exit(fn, *args):
     sys.stdout.flush()
     os._exit(2)  # pylint: disable=protected-access
   except WcgenError as e:
-    _exit_with(str(e))
+    exit_with(str(e))

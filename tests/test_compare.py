@@ -1,0 +1,45 @@
+"""The main job's table: runs side by side, classes by name; and the
+validation sweep's summary."""
+
+from wcgen.experiments import compare
+from wcgen.experiments import sweep
+
+
+def _result(acc, val, dataset="fashion_mnist"):
+  return {"dataset": dataset, "imbalance_factor": 100.0, "seed": 0,
+          "steps": 800, "batch_size": 64,
+          "train_class_counts": [5700, 3417, 2048, 1228, 736, 441, 265, 159,
+                                 95, 57],
+          "val_accuracy": val, "test_accuracy": acc,
+          "test_balanced_accuracy": acc,
+          "test_per_class_accuracy": [acc] * 9 + [0.125],
+          "val_per_class_accuracy": [val] * 9 + [0.5],
+          "val_shot_accuracy": {"many": val, "medium": 0.5, "few": None},
+          "wall_time_sec_this_process": 120.0}
+
+
+def test_comparison_names_the_classes_and_shows_both_splits():
+  table = compare.comparison_table(["erm", "worst_case"],
+                                   [_result(0.8, 0.81), _result(0.7, 0.72)])
+  lines = table.splitlines()
+  assert lines[0].startswith("| run | val acc. | test acc. |")
+  assert "| T-shirt/top |" in lines[0] and lines[0].endswith(
+      "| Ankle boot |")
+  assert lines[2].startswith("| erm | 81.00 | 80.00 | 80.00 | 80.00 |")
+  assert lines[3].endswith("| 12.50 |")
+  assert "5700, 3417" in table and "read once, at the end" in table
+  table = compare.comparison_table(["erm"], [_result(0.8, 0.8, "cifar10")])
+  assert "| airplane |" in table and "| truck |" in table
+
+
+def test_sweep_summary_is_mean_and_std_over_seeds_by_name():
+  runs = [("erm_800", {"method": "erm"}), ("other", {"eps": 0.1})]
+  results = {"erm_800": [_result(0.8, 0.80), _result(0.8, 0.84)]}
+  text = sweep.summary(results, runs)
+  header, _, row = text.splitlines()[:3]
+  assert "| Bag | Ankle boot |" in header
+  # mean 82.00, sample std of (80, 84) = 2.83; the rarest class 50.00.
+  assert row.startswith("| erm_800 | 2 | 82.00 ± 2.83 | 82.00 ± 2.83 |")
+  assert "| 50.00 ± 0.00 | 80.00 ± 0.00 | 2.0 |" in row
+  assert "other" not in text  # not run yet
+  assert "`method='erm'`" in text
