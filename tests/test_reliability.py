@@ -289,3 +289,35 @@ def test_ctrl_c_saves_and_says_how_to_continue(tiny_data, tmp_path):
   ckpt = checkpointing.Checkpointer(ckpt_dir)
   assert ckpt.latest_step == step
   ckpt.close()
+
+
+def test_bytes_changed_in_a_finished_checkpoint_are_caught(run_dir, tmp_path,
+                                                           caplog):
+  """Issue 14.4: 4 KiB overwritten inside the largest data file of the
+  latest step restored silently before; now its recorded checksums catch
+  it, and the step is handled like an unreadable one."""
+  config, workdir = run_dir
+  copy = str(tmp_path / "copy")
+  shutil.copytree(workdir, copy)
+  step_dir = os.path.join(copy, "checkpoints", "4")
+  assert os.path.exists(os.path.join(step_dir, checkpointing.CHECKSUM_FILE))
+  sizes = {}
+  for root, _, names in os.walk(step_dir):
+    for name in names:
+      sizes[os.path.join(root, name)] = os.path.getsize(
+          os.path.join(root, name))
+  largest = max(sizes, key=sizes.get)
+  with open(largest, "r+b") as f:
+    f.seek(sizes[largest] // 2)
+    f.write(np.random.default_rng(0).bytes(4096))
+  ckpt = checkpointing.Checkpointer(os.path.join(copy, "checkpoints"))
+  state = ckpt.restore_or(_target(config))
+  ckpt.close()
+  assert int(state.step) == 2
+  assert "step 4 is unreadable" in caplog.text
+  assert "differ from their checksums" in caplog.text
+  assert os.path.isdir(os.path.join(copy, "checkpoints_unreadable", "4"))
+  # The untouched run restores its latest step, checked.
+  ckpt = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"))
+  assert int(ckpt.restore_or(_target(config)).step) == 4
+  ckpt.close()

@@ -2,9 +2,15 @@
 
 Orbax writes each step into a temporary directory and renames it when the
 save is complete, so a run killed mid-save leaves no step that a later
-restore would pick.
+restore would pick. Orbax does not notice a finished step whose bytes were
+changed later (a bad disk, a stray write): wcgen records the SHA-256 of
+every file of a step once its save is complete (`<step>/wcgen_sha256.json`)
+and checks them before restoring; a mismatch is handled like an
+unreadable step (warning, moved aside, the previous step restored).
 """
 
+import hashlib
+import json
 import os
 from typing import Any, Optional
 
@@ -17,6 +23,25 @@ from wcgen.errors import is_storage_failure
 from wcgen.errors import storage_error
 
 PyTree = Any
+CHECKSUM_FILE = "wcgen_sha256.json"
+
+
+def _file_checksums(directory: str) -> dict:
+  """{relative path: sha256 hex} of every file under `directory` but the
+  checksum record itself."""
+  sums = {}
+  for root, _, names in os.walk(directory):
+    for name in sorted(names):
+      full = os.path.join(root, name)
+      rel = os.path.relpath(full, directory)
+      if rel in (CHECKSUM_FILE, CHECKSUM_FILE + ".tmp"):
+        continue
+      digest = hashlib.sha256()
+      with open(full, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+          digest.update(chunk)
+      sums[rel] = digest.hexdigest()
+  return sums
 
 
 class Checkpointer:
@@ -37,12 +62,54 @@ class Checkpointer:
     an earlier one still in flight, is a one-line StorageError; complete
     earlier checkpoints stay as they were."""
     try:
+      # The previous save is complete once orbax has waited for it (it
+      # does before any new save): record its checksums first.
+      self._manager.wait_until_finished()
+      self._record_checksums()
       self._manager.save(step, args=ocp.args.StandardSave(state))
     except (OSError, ValueError) as e:
       if not is_storage_failure(e):
         raise
       raise storage_error(f"the checkpoint of step {step} (or the one before)",
                           os.fspath(self._manager.directory), e) from None
+
+  def _step_dir(self, step: int) -> str:
+    return os.path.join(os.fspath(self._manager.directory), str(step))
+
+  def _record_checksums(self) -> None:
+    """Writes the checksum file of every finished step that lacks one."""
+    for step in self._manager.all_steps():
+      path = os.path.join(self._step_dir(step), CHECKSUM_FILE)
+      if os.path.exists(path):
+        continue
+      try:
+        sums = _file_checksums(self._step_dir(step))
+      except FileNotFoundError:  # deleted by max_to_keep meanwhile
+        continue
+      tmp = path + ".tmp"
+      with open(tmp, "w") as f:
+        json.dump(sums, f, indent=1, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+      os.replace(tmp, path)
+
+  def _verify(self, step: int) -> None:
+    """Raises DataError if a file of `step` differs from its recorded
+    checksum (a step without a record, e.g. saved by an older wcgen or
+    killed before it was written, is restored unchecked)."""
+    path = os.path.join(self._step_dir(step), CHECKSUM_FILE)
+    if not os.path.exists(path):
+      logging.info("Checkpoint of step %d has no checksums; restoring it "
+                   "unchecked", step)
+      return
+    with open(path) as f:
+      recorded = json.load(f)
+    actual = _file_checksums(self._step_dir(step))
+    changed = sorted(k for k in set(recorded) | set(actual)
+                     if recorded.get(k) != actual.get(k))
+    if changed:
+      raise DataError(f"{len(changed)} file(s) differ from their checksums "
+                      f"recorded at save time, e.g. {changed[0]}")
 
   def restore_or(self, state: PyTree) -> PyTree:
     """The latest good saved state (with `state`'s shardings), else `state`.
@@ -58,6 +125,7 @@ class Checkpointer:
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
     for step in steps:
       try:
+        self._verify(step)
         restored = self._manager.restore(
             step, args=ocp.args.StandardRestore(abstract))
       except Exception as e:  # pylint: disable=broad-except
@@ -97,6 +165,7 @@ class Checkpointer:
     """Waits for an in-flight save, then releases the manager."""
     try:
       self._manager.wait_until_finished()
+      self._record_checksums()
     except (OSError, ValueError) as e:
       if not is_storage_failure(e):
         raise
