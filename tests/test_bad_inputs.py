@@ -126,6 +126,30 @@ def test_bad_data_files(damage, match, tiny_config, tmp_path, capsys,
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   assert not tfds.builder("mnist", data_dir=str(tmp_path / "tfds")
                          ).is_prepared()
+  assert not os.path.exists(tmp_path / "run")  # no empty workdir (14.11)
+
+
+def test_damaged_prepared_dataset_is_named_with_its_cure(tiny_data,
+                                                         tiny_config,
+                                                         tmp_path, capsys):
+  """Issue 14.7: a prepared tfds copy cut in half gave a 60-line
+  DataLossError; now one line names it and how to re-prepare it, and no
+  workdir is left behind."""
+  import shutil  # pylint: disable=g-import-not-at-top
+  tfds_dir = str(tmp_path / "tfds")
+  shutil.copytree(tiny_data[1], tfds_dir)
+  records = [os.path.join(root, n) for root, _, names in os.walk(tfds_dir)
+             for n in names if "train.tfrecord" in n]
+  assert records
+  for path in records:
+    with open(path, "r+b") as f:
+      f.truncate(os.path.getsize(path) // 2)
+  tiny_config.data.tfds_dir = tfds_dir
+  line = _expect_one_line(capsys, trainer.train_and_evaluate, tiny_config,
+                          str(tmp_path / "run"),
+                          match="prepared copy of fashion_mnist in")
+  assert "is damaged" in line and "rerun the same command" in line
+  assert not os.path.exists(tmp_path / "run")
 
 
 def test_unwritable_workdir(tiny_config, tmp_path, capsys):

@@ -28,6 +28,15 @@ def make_workdir(workdir: str) -> None:
                       "--workdir")
 
 
+def remove_empty_workdir(workdir: str) -> None:
+  """Removes a workdir that holds nothing but its lock file."""
+  try:
+    os.remove(os.path.join(workdir, ".lock"))
+    os.rmdir(workdir)
+  except OSError:
+    pass  # something else appeared meanwhile: leave it
+
+
 def _current_umask() -> int:
   mask = os.umask(0)
   os.umask(mask)

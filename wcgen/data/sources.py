@@ -15,6 +15,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 from absl import logging
 import numpy as np
+import tensorflow as tf
 import tensorflow_datasets as tfds
 from tensorflow_datasets.image_classification import cifar as tfds_cifar
 from tensorflow_datasets.image_classification import mnist as tfds_mnist
@@ -271,6 +272,15 @@ def load_arrays(name: str, split: str, data_dir: str = "",
   order; each host then processes only its own rows (input_pipeline).
   """
   builder = prepare(name, data_dir, tfds_dir, download)
-  data = tfds.as_numpy(
-      builder.as_dataset(split=split, batch_size=-1, shuffle_files=False))
+  try:
+    data = tfds.as_numpy(
+        builder.as_dataset(split=split, batch_size=-1, shuffle_files=False))
+  except (tf.errors.DataLossError, tf.errors.InvalidArgumentError,
+          tf.errors.NotFoundError) as e:
+    first = str(e).strip().splitlines()[0][:160] if str(e) else ""
+    raise DataError(
+        f"the prepared copy of {name} in {builder.data_dir} is damaged "
+        f"({type(e).__name__}: {first}); delete {builder.data_dir} and rerun "
+        "the same command: it is prepared again from the original files"
+    ) from None
   return data["image"].astype(np.uint8), data["label"].astype(np.int32)

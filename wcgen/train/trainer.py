@@ -252,6 +252,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   """
   validation.validate_config(config, jax.device_count())
   is_chief = jax.process_index() == 0
+  created = not os.path.exists(workdir)
   files.make_workdir(workdir)
   lock = files.WorkdirLock(workdir).acquire() if is_chief else None
   try:
@@ -263,6 +264,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     if not allow_config_change:
       check_same_config(config, workdir)
     return _train_and_evaluate(config, workdir, is_chief)
+  except WcgenError:
+    # A run that stopped before writing anything (bad data files, a batch
+    # larger than the data) leaves no empty workdir behind.
+    if created and lock is not None and os.listdir(workdir) == [".lock"]:
+      lock.release()
+      lock = None
+      files.remove_empty_workdir(workdir)
+    raise
   finally:
     if lock is not None:
       lock.release()
