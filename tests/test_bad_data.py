@@ -56,7 +56,7 @@ def test_label_noise_rate_and_transitions(kind):
 def test_label_noise_rejects_bad_rate_and_kind():
   with pytest.raises(ConfigError, match="label_noise_rate"):
     label_noise.add_label_noise(np.zeros(3, int), "pair", 1.2, 0, 10)
-  with pytest.raises(ConfigError, match="unknown label_noise"):
+  with pytest.raises(ConfigError, match="unknown data.label_noise"):
     label_noise.add_label_noise(np.zeros(3, int), "flip", 0.2, 0, 10)
 
 

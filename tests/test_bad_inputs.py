@@ -73,6 +73,10 @@ CONFIG_CASES = [
     ("label noise rate 1", {"data.label_noise": "symmetric",
                             "data.label_noise_rate": 1.0},
      "label_noise_rate must be in [0, 1)"),
+    ("pair-flip rate at which noise stops being noise (issue 14.11)",
+     {"data.label_noise": "pair", "data.label_noise_rate": 0.99},
+     "label_noise_rate=0.99 with pair noise over 10 classes must be below "
+     "0.5"),
     ("unknown generator", {"generator": "stylegan"},
      "unknown generator 'stylegan'"),
     ("checkpoint not on log grid", {"checkpoint_every_steps": 3},
@@ -217,6 +221,11 @@ LAUNCHER_CASES = [
     ("batch not divisible by devices",
      ["--cpu_devices=4", "--config.batch_size=6"],
      "batch_size=6 is not divisible by the 4 devices"),
+    ("unknown config argument (issue 14.11)",
+     ["--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py") +
+      ":nosuchbudget"],
+     "cannot load the config: ValueError: unknown config argument "
+     "'nosuchbudget'"),
 ]
 
 

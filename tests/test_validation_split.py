@@ -67,3 +67,12 @@ def test_weight_decay_is_an_l2_term_of_the_configured_size(tiny_config):
   tx = methods.classifier_optimizer(tiny_config)
   updates, _ = tx.update(zero, tx.init(params), params)
   np.testing.assert_array_equal(updates["w"], [0.0, 0.0, 0.0])
+
+
+def test_a_huge_imbalance_factor_is_recorded_as_realised(tiny_config):
+  """Issue 14.11: IF=1e9 keeps one image in the rare classes; what is
+  trained on is 22 / 1, and that is what the data reports."""
+  tiny_config.data.imbalance_factor = 1e9
+  data = input_pipeline.create_datasets(tiny_config)
+  assert data.train_class_counts[0] == 22 and data.train_class_counts[-1] == 1
+  assert data.realised_imbalance_factor == 22.0

@@ -51,7 +51,11 @@ def parse_flags(argv):
   try:
     return flags.FLAGS(argv)
   except flags.Error as e:
-    exit_with(f"{e}; see --helpfull")
+    text = str(e)
+    if "Traceback" in text:  # a config file's own error, e.g. `:nosuch`
+      lines = [l.strip() for l in text.splitlines() if l.strip()]
+      text = f"cannot load the config: {lines[-1]}"
+    exit_with(f"{text}; see --helpfull")
   except (AttributeError, KeyError) as e:
     name = str(e).strip("'\"")
     exit_with(f"unknown config field {name!r} in a --config.* override; "

@@ -113,6 +113,13 @@ class Datasets:
     return np.bincount(self.train_labels, minlength=self.num_classes)
 
   @property
+  def realised_imbalance_factor(self) -> float:
+    """Largest / smallest training class as drawn (a class keeps at least
+    one image, so a huge configured factor is not what is trained on)."""
+    counts = self.train_class_counts
+    return float(counts.max() / max(counts.min(), 1))
+
+  @property
   def test_class_counts(self) -> np.ndarray:
     return np.bincount(self.test_labels, minlength=self.num_classes)
 

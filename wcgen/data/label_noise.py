@@ -29,14 +29,32 @@ def transition_matrix(kind: str, rate: float, num_classes: int) -> np.ndarray:
                     f"{list(KINDS)}")
 
 
+def max_rate(kind: str, num_classes: int) -> float:
+  """The rate from which the noise stops being noise: the clean label is
+  no longer the most likely noisy label of its class (pair: r >= 1/2, the
+  flip target wins; symmetric: r >= (C-1)/C, every label equally likely),
+  so nothing about the clean labels can be learned."""
+  return 0.5 if kind == "pair" else (num_classes - 1) / num_classes
+
+
+def check(kind: str, rate: float, num_classes: int) -> None:
+  """One-line ConfigError for an unknown kind or a rate out of range."""
+  if kind not in KINDS:
+    raise ConfigError(f"unknown data.label_noise {kind!r}; choose one of "
+                      f"{list(KINDS)}")
+  if not 0 <= rate < 1:
+    raise ConfigError(f"data.label_noise_rate must be in [0, 1), got {rate}")
+  if kind != "none" and rate >= max_rate(kind, num_classes):
+    raise ConfigError(
+        f"data.label_noise_rate={rate} with {kind} noise over {num_classes} "
+        f"classes must be below {max_rate(kind, num_classes):.3g}: from "
+        "there the clean label is no longer the most likely one")
+
+
 def add_label_noise(labels: np.ndarray, kind: str, rate: float, seed: int,
                     num_classes: int) -> np.ndarray:
   """Noisy copy of int labels [N]; a seeded draw from transition_matrix."""
-  if kind not in KINDS:
-    raise ConfigError(f"unknown label_noise {kind!r}; choose one of "
-                      f"{list(KINDS)}")
-  if not 0 <= rate < 1:
-    raise ConfigError(f"label_noise_rate must be in [0, 1), got {rate}")
+  check(kind, rate, num_classes)
   labels = np.asarray(labels)
   if kind == "none" or rate == 0:
     return labels.copy()

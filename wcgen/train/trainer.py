@@ -289,6 +289,12 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   data.check_batch_size(config.batch_size)  # before anything is written
   logging.info("Training set: %d images, per class %s", len(data.train_labels),
                data.train_class_counts.tolist())
+  realised = data.realised_imbalance_factor
+  if abs(realised / config.data.imbalance_factor - 1) > 0.1:
+    logging.warning(
+        "data.imbalance_factor=%g, but the training set as drawn has %g "
+        "(largest / smallest class); results.json records both",
+        config.data.imbalance_factor, realised)
   method = methods.create(config, data.train_class_counts,
                           data.image_shape[-1], batch_sharding)
   # Post-hoc logit adjustment (0 unless config.posthoc_tau is set).
@@ -447,6 +453,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       "method": config.method,
       "dataset": config.data.name,
       "imbalance_factor": config.data.imbalance_factor,
+      "imbalance_factor_realised": data.realised_imbalance_factor,
       "seed": config.seed,
       "steps": num_steps,
       "batch_size": config.batch_size,

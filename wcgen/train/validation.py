@@ -29,12 +29,9 @@ def _validate_data(data: ml_collections.ConfigDict) -> None:
   if not 0 < data.train_fraction <= 1:
     raise ConfigError(f"data.train_fraction must be in (0, 1], got "
                       f"{data.train_fraction}; the paper uses 0.2 and 0.3")
-  if data.label_noise not in label_noise.KINDS:
-    raise ConfigError(f"unknown data.label_noise {data.label_noise!r}; "
-                      f"choose one of {list(label_noise.KINDS)}")
-  if not 0 <= data.label_noise_rate < 1:
-    raise ConfigError(f"data.label_noise_rate must be in [0, 1), got "
-                      f"{data.label_noise_rate}")
+  label_noise.check(data.label_noise, data.label_noise_rate,
+                    sources.get_spec(data.name).num_classes
+                    if data.name in sources.DATASETS else 10)
   if data.sampling not in ("uniform", "class_balanced"):
     raise ConfigError(f"unknown data.sampling {data.sampling!r}; choose "
                       "'uniform' or 'class_balanced'")
