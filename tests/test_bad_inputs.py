@@ -253,3 +253,26 @@ def test_atomic_files_get_the_usual_permissions(tmp_path):
   mask = os.umask(0)
   os.umask(mask)
   assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_cpu_collectives_wait_for_a_starved_device(monkeypatch):
+  """Issue 14.5: the launchers raise XLA:CPU's collective timeouts (20 s,
+  then an abort at 40 s) so that a device thread starved by other runs on
+  the same cores does not kill the run; XLA accepts the flags (an unknown
+  one aborts the process), and a user's own value is kept."""
+  monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_collective_timeout_seconds=7")
+  cli.patient_cpu_collectives()
+  flags_env = os.environ["XLA_FLAGS"]
+  assert "--xla_cpu_collective_timeout_seconds=7" in flags_env
+  assert "--xla_cpu_collective_timeout_seconds=3600" not in flags_env
+  assert "--xla_cpu_collective_call_terminate_timeout_seconds=3600" in flags_env
+  code = ("import jax; jax.config.update('jax_num_cpu_devices', 2); "
+          "import jax.numpy as jnp; x = jax.device_put(jnp.arange(4.0), "
+          "jax.sharding.NamedSharding(jax.make_mesh((2,), ('d',)), "
+          "jax.sharding.PartitionSpec('d'))); print(float(jnp.sum(x)))")
+  proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                        text=True, timeout=120,
+                        env=dict(os.environ, XLA_FLAGS=" ".join(
+                            cli.CPU_COLLECTIVE_FLAGS)))
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert proc.stdout.strip() == "6.0"

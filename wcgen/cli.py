@@ -21,9 +21,31 @@ class _QuietLibraries(logging.logging.Filter):
             not any(p in record.pathname for p in ("/orbax/", "/tensorflow")))
 
 
+# XLA:CPU's collectives between the host's devices (one per core) give up
+# when a device thread has not reached an all-reduce within 20 s (then
+# abort the process after 40 s): on a machine shared with other runs, a
+# device thread starved of its core that long (another process compiling
+# or evaluating on every core) killed a healthy run (issue 14.5). A slow
+# peer is not a hang here, so wcgen waits an hour; a value the user sets in
+# $XLA_FLAGS wins.
+CPU_COLLECTIVE_FLAGS = (
+    "--xla_cpu_collective_timeout_seconds=3600",
+    "--xla_cpu_collective_call_terminate_timeout_seconds=3600",
+)
+
+
+def patient_cpu_collectives() -> None:
+  """Adds CPU_COLLECTIVE_FLAGS to $XLA_FLAGS (before XLA starts)."""
+  current = os.environ.get("XLA_FLAGS", "")
+  extra = [f for f in CPU_COLLECTIVE_FLAGS if f.split("=")[0] not in current]
+  if extra:
+    os.environ["XLA_FLAGS"] = " ".join([current] + extra).strip()
+
+
 def setup() -> None:
   """Call first in main(): before JAX or TensorFlow touch a device."""
   logging.get_absl_handler().addFilter(_QuietLibraries())
+  patient_cpu_collectives()
   import jax  # pylint: disable=g-import-not-at-top
   cpu_devices = flags.FLAGS.cpu_devices or os.cpu_count() or 1
   if "xla_force_host_platform_device_count" not in os.environ.get(
