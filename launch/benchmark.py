@@ -133,7 +133,8 @@ def benchmark():
         f"measured {dtype} matmul peak {peak / 1e9:.0f} GFLOP/s")
   rows = []
   for batch_size in map(int, FLAGS.batch_sizes):
-    method = methods.create(config, [1] * spec.num_classes, image_shape[-1],
+    method = methods.create(config, spec.num_classes, image_shape[-1],
+                            [1] * spec.num_classes,
                             data_sharding)
     state = jax.jit(method.init, static_argnums=1, out_shardings=replicated)(
         jax.random.PRNGKey(0), image_shape)
@@ -146,7 +147,7 @@ def benchmark():
             rng.integers(0, spec.num_classes, batch_size).astype(np.int32),
             data_sharding),
     }
-    if getattr(method, "needs_balanced_batch", False):  # its companion batch
+    if method.needs_balanced_batch:  # its companion batch
       batch["balanced_image"] = batch["image"][::-1]
       batch["balanced_label"] = batch["label"][::-1]
     step = jax.jit(method.train_step, in_shardings=(replicated, data_sharding),

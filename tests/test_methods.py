@@ -32,7 +32,8 @@ def test_methods_are_configured_as_documented(tiny_config):
   built = {}
   for name in methods.METHODS:
     tiny_config.method = name
-    built[name] = methods.create(tiny_config, counts, 1)
+    built[name] = methods.create(tiny_config, 10, 1, counts)
+    assert isinstance(built[name], methods.Method), name
   assert isinstance(built["erm"], ERM) and built["erm"].augment_fn is None
   assert built["mixup"].mixup_alpha == tiny_config.mixup_alpha
   assert built["augment"].augment_fn is not None
@@ -47,7 +48,7 @@ def test_methods_are_configured_as_documented(tiny_config):
   assert methods.data_sampling(tiny_config) == "uniform"
   # Augmentation combines with any method.
   tiny_config.method, tiny_config.augment = "worst_case", True
-  assert methods.create(tiny_config, counts, 1).augment_fn is not None
+  assert methods.create(tiny_config, 10, 1, counts).augment_fn is not None
 
 
 def test_per_sample_game_runs_end_to_end_with_its_sample_grid(tiny_config,
@@ -67,3 +68,20 @@ def test_per_sample_game_runs_end_to_end_with_its_sample_grid(tiny_config,
   grid = matplotlib.image.imread(
       os.path.join(str(tmp_path), "samples", "step_0000004.png"))
   assert grid.shape[0] == 10 * 33 + 1
+
+
+def test_a_method_built_without_class_counts_evaluates_but_cannot_train(
+    tiny_config):
+  """Loading a finished run needs no fake class counts; a re-balancing
+  loss refuses to be trained without the real ones."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  tiny_config.method, tiny_config.classifier_loss = "erm", "logit_adjusted"
+  method = methods.create(tiny_config, 10, 1)
+  state = method.init(jax.random.PRNGKey(0), (32, 32, 1))
+  images = jnp.zeros((3, 32, 32, 1))
+  assert method.classifier_logits(state, images).shape == (3, 10)
+  assert method.sample(state, jax.random.PRNGKey(1), jnp.arange(3)) is None
+  with pytest.raises(ConfigError, match="needs the training set's class"):
+    method.train_step(state, {"image": images, "label": jnp.arange(3)})

@@ -41,7 +41,7 @@ def run_dir(tmp_path_factory, tiny_data):
 
 
 def _target(config):
-  method = methods.create(config, [1] * 10, 1)
+  method = methods.create(config, 10, 1)
   return method.init(jax.random.PRNGKey(99), (32, 32, 1))
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import optax
 
 from wcgen import objectives
+from wcgen.errors import ConfigError
 
 Array = jax.Array
 LossFn = Callable[[Array, Array, Array], Array]  # (logits, labels, step)
@@ -106,9 +107,15 @@ def ldam_loss(logits: Array, labels: Array, class_counts,
 def make_loss(config, class_counts) -> LossFn:
   """The classifier loss a config names, as fn(logits, labels, step)."""
   name = config.classifier_loss
-  counts = np.asarray(class_counts)
   if name == "ce":
     return objectives.step_cross_entropy
+  if class_counts is None:  # a method built for evaluation, not training
+    def needs_counts(z, y, step):
+      del z, y, step
+      raise ConfigError(f"classifier_loss={name!r} needs the training set's "
+                        "class counts: pass class_counts to methods.create")
+    return needs_counts
+  counts = np.asarray(class_counts)
   if name == "class_balanced":
     return lambda z, y, step: class_balanced_loss(
         z, y, counts, config.cb_beta, config.cb_kind, config.focal_gamma)

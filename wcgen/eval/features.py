@@ -35,7 +35,7 @@ def load_run(workdir: str):
     config = ml_collections.ConfigDict(json.load(f))
   from wcgen.data import sources  # pylint: disable=g-import-not-at-top
   spec = sources.get_spec(config.data.name)
-  method = methods.create(config, [1] * spec.num_classes, spec.image_shape[-1])
+  method = methods.create(config, spec.num_classes, spec.image_shape[-1])
   image_shape = (config.data.image_size,) * 2 + (spec.image_shape[-1],)
   state = method.init(jax.random.PRNGKey(0), image_shape)
   ckpt = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"))

@@ -1,9 +1,7 @@
-"""Training methods, selected by `config.method`; each shares one interface:
-
-* `init(rng, image_shape) -> state` (a pytree with `.step`),
-* `train_step(state, batch) -> (state, metrics)` (pure; the driver jits it),
-* `classifier_logits(state, images) -> logits` (what evaluation scores),
-* `sample(state, key, labels) -> images | None` (for sample grids).
+"""Training methods, selected by `config.method`; each is a
+`protocol.Method`: init, the pure step the driver jits, the classifier
+evaluation scores, samples for grids and feature plots, and whether the
+step needs a class-balanced companion batch.
 """
 
 from typing import Optional, Sequence
@@ -18,6 +16,7 @@ from wcgen import classification_losses
 from wcgen import models
 from wcgen.errors import ConfigError
 from wcgen.methods.erm import ERM
+from wcgen.methods.protocol import Method
 from wcgen.methods.worst_case import GameState, WorstCaseGame
 from wcgen.models.precision import MixedPrecision
 from wcgen.core.state import skip_nonfinite
@@ -75,18 +74,20 @@ def _in_compute_dtype(config: ml_collections.ConfigDict, module):
   return module
 
 
-def create(config: ml_collections.ConfigDict, class_counts: Sequence[int],
-           channels: int,
-           batch_sharding: Optional[jax.sharding.Sharding] = None):
+def create(config: ml_collections.ConfigDict, num_classes: int,
+           channels: int, class_counts: Optional[Sequence[int]] = None,
+           batch_sharding: Optional[jax.sharding.Sharding] = None) -> Method:
   """The method named by `config.method`, with its models and optimisers.
 
-  class_counts: training images per class, for the re-balancing losses.
+  class_counts: training images per class, which the re-balancing losses
+  need to train; a method built to evaluate or sample a finished run needs
+  none (its loss then refuses to be traced).
   """
-  num_classes = len(class_counts)
   classifier = _in_compute_dtype(
       config, models.create_classifier(config, num_classes))
   c_tx = classifier_optimizer(config)
-  loss_fn = classification_losses.make_loss(config, np.asarray(class_counts))
+  loss_fn = classification_losses.make_loss(
+      config, None if class_counts is None else np.asarray(class_counts))
   augment_fn = augmentation(config)
   if config.method in ("erm", "oversampling", "augment", "mixup",
                        "seed_control"):

@@ -64,6 +64,10 @@ class ERM:
   def needs_balanced_batch(self) -> bool:
     return self.companion_weight > 0
 
+  @property
+  def per_sample(self) -> bool:
+    return False
+
   def init(self, rng: jax.Array, image_shape) -> ClassifierState:
     k_c, k_drop, k_state = jax.random.split(rng, 3)
     x = jnp.zeros((2,) + tuple(image_shape), jnp.float32)
@@ -77,8 +81,9 @@ class ERM:
     return self.classifier.apply(state.classifier.variables, images,
                                  train=False)
 
-  def sample(self, state, key, labels):
+  def sample(self, state, key, labels, seeds=None):
     """ERM has no generator."""
+    del state, key, labels, seeds
     return None
 
   def train_step(self, state: ClassifierState,

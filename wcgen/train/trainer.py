@@ -295,8 +295,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         "data.imbalance_factor=%g, but the training set as drawn has %g "
         "(largest / smallest class); results.json records both",
         config.data.imbalance_factor, realised)
-  method = methods.create(config, data.train_class_counts,
-                          data.image_shape[-1], batch_sharding)
+  method = methods.create(config, data.num_classes, data.image_shape[-1],
+                          data.train_class_counts, batch_sharding)
   # Post-hoc logit adjustment (0 unless config.posthoc_tau is set).
   offset = jnp.asarray(classification_losses.posthoc_offset(
       config, data.train_class_counts))
@@ -360,8 +360,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         test["distorted"] = score("test", distorted=True)
         scalars["test_distorted_accuracy"] = test["distorted"]["accuracy"]
     log(step, scalars)
-    grid = _sample_grid(sample_fn, state, config, data,
-                        getattr(method, "per_sample", False))
+    grid = _sample_grid(sample_fn, state, config, data, method.per_sample)
     if grid is not None and is_chief:
       writer.write_images(step, {"samples": grid[None]})
       image_grid.save_png(
@@ -374,7 +373,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   batches = data.train_iterator(
       config.batch_size, config.seed, start_step, batch_sharding,
       methods.data_sampling(config),
-      balanced_companion=getattr(method, "needs_balanced_batch", False))
+      balanced_companion=method.needs_balanced_batch)
   history = []
   result = None
   t_start = time.time()
