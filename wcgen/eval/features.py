@@ -57,14 +57,18 @@ def penultimate_features(method, state, images: np.ndarray,
 
 
 def generated_images(method, state, labels: np.ndarray, seed: int = 0,
-                     batch_size: int = 500) -> np.ndarray:
-  """Samples of the method's generator for `labels`."""
+                     batch_size: int = 500,
+                     seeds: Optional[np.ndarray] = None) -> np.ndarray:
+  """Samples of the method's generator for `labels` (a per-sample
+  generator perturbs `seeds`, real images of those labels in [-1, 1])."""
   sample = jax.jit(method.sample)
   key = jax.random.PRNGKey(seed)
   out = []
   for i in range(0, len(labels), batch_size):
+    extra = ({"seeds": jnp.asarray(seeds[i:i + batch_size])}
+             if seeds is not None else {})
     images = sample(state, jax.random.fold_in(key, i),
-                    jnp.asarray(labels[i:i + batch_size]))
+                    jnp.asarray(labels[i:i + batch_size]), **extra)
     if images is None:
       raise DataError("this run's method has no generator; give a run of "
                       "worst_case, gan_augment or triple_gan")
