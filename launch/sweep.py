@@ -7,7 +7,7 @@ r"""Runs a named sweep of one config on the validation split.
 Sweeps are listed in configs/sweeps/issue15.py (each a list of named
 overrides). The test set is not read unless --read_test is given: choose
 on validation, then read the test set once for the final configuration.
-Writes WORKDIR/sweep.md (validation accuracy per run) as runs finish.
+Writes WORKDIR/<sweep>.md (validation accuracy per run) as runs finish.
 """
 
 
@@ -49,7 +49,8 @@ def main(argv):
       raise ConfigError(f"--only names runs not in sweep {FLAGS.sweep!r}: "
                         f"{sorted(unknown)}")
     results = sweep.run_sweep(cli.config_or_exit(), runs, FLAGS.workdir,
-                              range(FLAGS.seeds), FLAGS.read_test, FLAGS.only)
+                              range(FLAGS.seeds), FLAGS.read_test, FLAGS.only,
+                              summary_name=f"{FLAGS.sweep}.md")
     print(sweep.summary(results, runs))
 
   cli.run_or_exit(run)

@@ -7,7 +7,8 @@ set is never read while choices are being made. A finished run is read
 back only when its recorded config equals the run's (the driver checks),
 so the same command continues an interrupted sweep and never reuses a run
 of another config. The summary (`sweep.md`) lists each run's validation
-accuracy, many/medium/few-shot accuracy, the rarest classes and wall time.
+accuracy, many/medium/few-shot accuracy, the rarest classes and wall time;
+sweeps sharing a workdir each keep their own summary (`<sweep name>.md`).
 """
 
 import os
@@ -36,9 +37,11 @@ def run_config(base: ml_collections.ConfigDict, overrides: Overrides,
 
 def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
               seeds: Sequence[int] = (0,), read_test: bool = False,
-              only: Optional[Sequence[str]] = None
+              only: Optional[Sequence[str]] = None,
+              summary_name: str = "sweep.md"
               ) -> Dict[str, List[Dict[str, Any]]]:
-  """Trains (or reads) every run; returns {name: [results per seed]}.
+  """Trains (or reads) every run; returns {name: [results per seed]} and
+  keeps WORKDIR/<summary_name> up to date as runs finish.
 
   A preempted run stops the sweep (rerun the same command to continue).
   """
@@ -53,7 +56,7 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
       if "preempted_at_step" in result:
         return results
       results.setdefault(name, []).append(result)
-      files.atomic_write_bytes(os.path.join(workdir, "sweep.md"),
+      files.atomic_write_bytes(os.path.join(workdir, summary_name),
                                summary(results, sweep).encode())
   return results
 
