@@ -34,7 +34,7 @@ def _file_checksums(directory: str) -> dict:
     for name in sorted(names):
       full = os.path.join(root, name)
       rel = os.path.relpath(full, directory)
-      if rel in (CHECKSUM_FILE, CHECKSUM_FILE + ".tmp"):
+      if rel.startswith(CHECKSUM_FILE):  # the record and its temporaries
         continue
       digest = hashlib.sha256()
       with open(full, "rb") as f:
@@ -77,7 +77,11 @@ class Checkpointer:
     return os.path.join(os.fspath(self._manager.directory), str(step))
 
   def _record_checksums(self) -> None:
-    """Writes the checksum file of every finished step that lacks one."""
+    """Writes the checksum file of every finished step that lacks one (the
+    primary process only: the hosts of a multi-host run share the
+    directory)."""
+    if jax.process_index() != 0:
+      return
     for step in self._manager.all_steps():
       path = os.path.join(self._step_dir(step), CHECKSUM_FILE)
       if os.path.exists(path):
@@ -86,7 +90,7 @@ class Checkpointer:
         sums = _file_checksums(self._step_dir(step))
       except FileNotFoundError:  # deleted by max_to_keep meanwhile
         continue
-      tmp = path + ".tmp"
+      tmp = f"{path}.{os.getpid()}.tmp"
       with open(tmp, "w") as f:
         json.dump(sums, f, indent=1, sort_keys=True)
         f.flush()

@@ -32,13 +32,8 @@ def cell_config(base: ml_collections.ConfigDict, row: Row, column: Column,
   and the training seed (the data subset's seed stays fixed, so seeds vary
   training over one fixed bad data set)."""
   config = base.copy_and_resolve_references()
-  flat = {**column.overrides, **row.overrides, **(extra or {}), "seed": seed}
-  for field, value in flat.items():
-    node = config
-    *parents, leaf = field.split(".")
-    for p in parents:
-      node = node[p]
-    node[leaf] = value
+  config.update_from_flattened_dict(
+      {**column.overrides, **row.overrides, **(extra or {}), "seed": seed})
   return config
 
 
