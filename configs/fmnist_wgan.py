@@ -104,6 +104,11 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # WRM form) in G's loss, 0 = the ball is left to the critic (Eq. 10).
   config.perturbation_bound = 0.5
   config.transport_weight = 0.0
+  # False: G and D are frozen during the warm-up and C trains on real data
+  # alone (the same update of C the joint step makes then, at a third of
+  # its cost). For the per-sample G, which needs no GAN pre-training; the
+  # paper's G(z, y) needs it to draw classes at all (True, the default).
+  config.gan_during_warmup = True
   # method=seed_control, the control of the per-sample game: C trains on
   # the same class-balanced companion batch, with the same fake_weight and
   # from the same step (warmup_steps), unperturbed (0: oversampling at the

@@ -177,3 +177,22 @@ def test_seed_control_trains_on_the_companion_batch_from_its_start_step():
   diff = jax.tree.map(lambda x, y: float(jnp.max(jnp.abs(x - y))),
                       a.classifier.params, b.classifier.params)
   assert max(jax.tree.leaves(diff)) > 1e-4
+
+
+def test_classifier_only_warmup_step_is_the_joint_steps_update_of_c():
+  """gan_during_warmup=False: during the warm-up the driver runs
+  classifier_only_step, which must update C exactly as the joint step does
+  then (same keys, fake term off), and leave G and D untouched."""
+  game = _game(warmup_steps=5)
+  frozen = _game(warmup_steps=5, gan_during_warmup=False)
+  assert game.frozen_warmup_steps == 0 and frozen.frozen_warmup_steps == 5
+  state = game.init(jax.random.PRNGKey(0), (32, 32, 1))
+  batch = _batch()
+  joint, _ = jax.jit(game.train_step)(state, batch)
+  only, metrics = jax.jit(frozen.classifier_only_step)(state, batch)
+  assert set(metrics) == {"c_loss", "c_acc_real"}
+  jax.tree.map(np.testing.assert_array_equal, joint.classifier,
+               only.classifier)
+  jax.tree.map(np.testing.assert_array_equal, state.generator, only.generator)
+  jax.tree.map(np.testing.assert_array_equal, state.critic, only.critic)
+  assert int(only.step) == 1

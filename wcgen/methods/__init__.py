@@ -126,6 +126,7 @@ def create(config: ml_collections.ConfigDict, num_classes: int,
         real_loss_fn=loss_fn,
         batch_sharding=batch_sharding,
         critic_data=config.critic_data,
-        transport_weight=config.transport_weight)
+        transport_weight=config.transport_weight,
+        gan_during_warmup=config.gan_during_warmup)
   raise ConfigError(f"unknown method {config.method!r}; choose one of "
                     f"{list(METHODS)}")

@@ -68,6 +68,10 @@ class ERM:
   def per_sample(self) -> bool:
     return False
 
+  @property
+  def frozen_warmup_steps(self) -> int:
+    return 0
+
   def init(self, rng: jax.Array, image_shape) -> ClassifierState:
     k_c, k_drop, k_state = jax.random.split(rng, 3)
     x = jnp.zeros((2,) + tuple(image_shape), jnp.float32)

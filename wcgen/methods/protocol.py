@@ -21,6 +21,8 @@ class Method(Protocol):
       batch; the driver then provides it.
     per_sample: `sample` perturbs seed images (Eq. 8's G(x_i, y_i, z))
       rather than drawing from noise alone.
+    frozen_warmup_steps: the driver runs `classifier_only_step` instead of
+      `train_step` for the steps before this one (0: never).
   """
 
   @property
@@ -29,6 +31,10 @@ class Method(Protocol):
 
   @property
   def per_sample(self) -> bool:
+    ...
+
+  @property
+  def frozen_warmup_steps(self) -> int:
     ...
 
   def init(self, rng: jax.Array, image_shape: Tuple[int, int, int]) -> State:

@@ -42,11 +42,19 @@ from wcgen.core import state as state_lib
 from wcgen.train import validation
 
 
+# Config fields added after runs were recorded, with the value that gives
+# the behaviour those runs had: a recorded config without the field is
+# read as holding this value (a schema migration), so adding a field does
+# not orphan every finished run. Anything else missing is a difference.
+FIELDS_ADDED_LATER = {"gan_during_warmup": True}
+
+
 def config_differences(old: Dict[str, Any],
                        config: ml_collections.ConfigDict) -> List[str]:
   """Fields (dotted) where the config dict `old` (as read from JSON) and
   `config` differ, each as "field: old -> new"."""
-  flat_old = traverse_util.flatten_dict(json.loads(json.dumps(old)), sep=".")
+  flat_old = {**FIELDS_ADDED_LATER, **traverse_util.flatten_dict(
+      json.loads(json.dumps(old)), sep=".")}
   flat_new = traverse_util.flatten_dict(
       json.loads(config.to_json_best_effort()), sep=".")
   return [f"{k}: {flat_old.get(k)!r} -> {flat_new.get(k)!r}"
@@ -233,9 +241,11 @@ def _split_results(prefix: str, result: Optional[Dict[str, Any]],
 
 
 def _mean_metrics(history) -> Dict[str, float]:
-  stacked = jax.device_get(
-      jax.tree.map(lambda *m: jnp.mean(jnp.stack(m)), *history))
-  return {k: float(v) for k, v in stacked.items()}
+  """Each metric's mean over the steps that report it (a frozen warm-up
+  step reports C's metrics only)."""
+  history = jax.device_get(history)
+  keys = sorted({k for m in history for k in m})
+  return {k: float(np.mean([m[k] for m in history if k in m])) for k in keys}
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
@@ -322,10 +332,13 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   ] if is_chief else [])
   log = writer.write_scalars
 
-  train_step = jax.jit(method.train_step,
-                       in_shardings=(replicated, batch_sharding),
-                       out_shardings=(replicated, replicated),
-                       donate_argnums=0)
+  jit_step = lambda fn: jax.jit(fn, in_shardings=(replicated, batch_sharding),
+                                out_shardings=(replicated, replicated),
+                                donate_argnums=0)
+  train_step = jit_step(method.train_step)
+  # Steps before `frozen_warmup_steps` update C alone (G and D frozen).
+  warmup_step = (jit_step(method.classifier_only_step)
+                 if method.frozen_warmup_steps else None)
   count_fn = jax.jit(
       lambda s, b: accuracy.correct_counts(
           method.classifier_logits(s, b["image"]) - offset, b["label"],
@@ -417,7 +430,9 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     with stop:
       for step in range(start_step + 1, num_steps + 1):
         with jax.profiler.StepTraceAnnotation("train", step_num=step):
-          state, metrics = train_step(state, next(batches))
+          step_fn = (warmup_step if step <= method.frozen_warmup_steps
+                     else train_step)
+          state, metrics = step_fn(state, next(batches))
         history.append(metrics)
         actions[0](step)  # the metrics first, then the line that shows them
         progress(step)
