@@ -8,24 +8,20 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from test_worst_case import _game as worst_case_game
 from wcgen import objectives
 from wcgen.methods.erm import ERM, random_perturbation
-from wcgen.methods.worst_case import WorstCaseGame
-from wcgen.models import classifiers, critics, generators
+from wcgen.models import classifiers, generators
 
 K = 4
 
 
 def _game(**kwargs):
-  sgd = optax.sgd(1e-2)
-  defaults = dict(
-      generator=generators.ResidualPerturber(K, 1, width=4, bound=0.5),
-      critic=critics.ProjectionCritic(K, width=4),
-      classifier=classifiers.TripleGANCNN(K, dropout_rate=0.0),
-      generator_tx=sgd, critic_tx=sgd, classifier_tx=optax.adam(1e-3),
-      num_classes=K, latent_dim=8, eps=0.3)
-  defaults.update(kwargs)
-  return WorstCaseGame(**defaults)
+  """test_worst_case's small game, with the per-sample generator."""
+  return worst_case_game(**{
+      "generator": generators.ResidualPerturber(K, 1, width=4, bound=0.5),
+      "generator_tx": optax.sgd(1e-2), "critic_tx": optax.sgd(1e-2),
+      **kwargs})
 
 
 def _batch(n=8, seed=0):

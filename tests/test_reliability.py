@@ -100,8 +100,9 @@ def test_changed_config_is_refused_with_the_fields(run_dir):
   trainer.check_same_config(config, workdir)  # same config: fine
 
 
-def test_sigterm_saves_and_the_next_start_resumes(tiny_data, tmp_path):
-  workdir = str(tmp_path / "run")
+def _start_long_run(tiny_data, workdir):
+  """(process, command) of a long ERM run through the launcher, returned
+  once it has logged a first metrics row."""
   cmd = [sys.executable, os.path.join(REPO, "launch", "main.py"),
          "--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py") +
          ":tiny", f"--workdir={workdir}", "--cpu_devices=1",
@@ -116,6 +117,13 @@ def test_sigterm_saves_and_the_next_start_resumes(tiny_data, tmp_path):
   while time.time() < deadline and not (
       os.path.exists(metrics) and os.path.getsize(metrics)):
     time.sleep(0.5)
+  return proc, cmd
+
+
+def test_sigterm_saves_and_the_next_start_resumes(tiny_data, tmp_path):
+  workdir = str(tmp_path / "run")
+  proc, cmd = _start_long_run(tiny_data, workdir)
+  metrics = os.path.join(workdir, "metrics.jsonl")
   proc.send_signal(signal.SIGTERM)
   out, err = proc.communicate(timeout=240)
   assert proc.returncode == 0, err[-2000:]
@@ -264,20 +272,7 @@ def test_ctrl_c_saves_and_says_how_to_continue(tiny_data, tmp_path):
   """Issue 14.6: SIGINT behaves like SIGTERM (checkpoint at the current
   step, no traceback, no abandoned save), then exits non-zero."""
   workdir = str(tmp_path / "run")
-  cmd = [sys.executable, os.path.join(REPO, "launch", "main.py"),
-         "--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py") +
-         ":tiny", f"--workdir={workdir}", "--cpu_devices=1",
-         f"--config.data.data_dir={tiny_data[0]}",
-         f"--config.data.tfds_dir={tiny_data[1]}", "--config.method=erm",
-         "--config.num_train_steps=100000", "--config.eval_every_steps=100000",
-         "--config.checkpoint_every_steps=100000"]
-  proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True)
-  metrics = os.path.join(workdir, "metrics.jsonl")
-  deadline = time.time() + 240
-  while time.time() < deadline and not (
-      os.path.exists(metrics) and os.path.getsize(metrics)):
-    time.sleep(0.5)
+  proc, _ = _start_long_run(tiny_data, workdir)
   proc.send_signal(signal.SIGINT)
   out, err = proc.communicate(timeout=240)
   assert proc.returncode == 130, err[-2000:]
