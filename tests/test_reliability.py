@@ -316,3 +316,24 @@ def test_bytes_changed_in_a_finished_checkpoint_are_caught(run_dir, tmp_path,
   ckpt = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"))
   assert int(ckpt.restore_or(_target(config)).step) == 4
   ckpt.close()
+
+
+def test_a_run_recorded_before_a_field_existed_still_matches(run_dir,
+                                                             tmp_path):
+  """A config field added later with its old behaviour as default
+  (core.recorded_config.FIELDS_ADDED_LATER) leaves finished runs usable;
+  a non-default value of it is a difference."""
+  config, workdir = run_dir
+  copy = str(tmp_path / "copy")
+  shutil.copytree(workdir, copy)
+  path = os.path.join(copy, "results.json")
+  with open(path) as f:
+    results = json.load(f)
+  del results["config"]["gan_during_warmup"]
+  with open(path, "w") as f:
+    json.dump(results, f)
+  assert trainer.finished_results(config, copy)["steps"] == 4
+  changed = config.copy_and_resolve_references()
+  changed.gan_during_warmup = False
+  with pytest.raises(ConfigError, match="gan_during_warmup: True -> False"):
+    trainer.finished_results(changed, copy)

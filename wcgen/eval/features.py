@@ -21,6 +21,7 @@ from wcgen import methods
 from wcgen.errors import DataError
 from wcgen.core import checkpointing
 from wcgen.core import files
+from wcgen.core import recorded_config
 
 Group = Tuple[np.ndarray, np.ndarray]  # features [N, D], labels [N]
 
@@ -32,7 +33,7 @@ def load_run(workdir: str):
     raise DataError(f"{workdir} holds no run (no config.json); give the "
                     "--workdir of a run of launch/main.py")
   with open(path) as f:
-    config = ml_collections.ConfigDict(json.load(f))
+    config = ml_collections.ConfigDict(recorded_config.complete(json.load(f)))
   from wcgen.data import sources  # pylint: disable=g-import-not-at-top
   spec = sources.get_spec(config.data.name)
   method = methods.create(config, spec.num_classes, spec.image_shape[-1])

@@ -38,23 +38,16 @@ from wcgen.errors import ConfigError, DivergedError, WcgenError
 from wcgen.core import image_grid
 from wcgen.core import checkpointing
 from wcgen.core import files
+from wcgen.core import recorded_config
 from wcgen.core import state as state_lib
 from wcgen.train import validation
-
-
-# Config fields added after runs were recorded, with the value that gives
-# the behaviour those runs had: a recorded config without the field is
-# read as holding this value (a schema migration), so adding a field does
-# not orphan every finished run. Anything else missing is a difference.
-FIELDS_ADDED_LATER = {"gan_during_warmup": True}
 
 
 def config_differences(old: Dict[str, Any],
                        config: ml_collections.ConfigDict) -> List[str]:
   """Fields (dotted) where the config dict `old` (as read from JSON) and
   `config` differ, each as "field: old -> new"."""
-  flat_old = {**FIELDS_ADDED_LATER, **traverse_util.flatten_dict(
-      json.loads(json.dumps(old)), sep=".")}
+  flat_old = recorded_config.flat(json.loads(json.dumps(old)))
   flat_new = traverse_util.flatten_dict(
       json.loads(config.to_json_best_effort()), sep=".")
   return [f"{k}: {flat_old.get(k)!r} -> {flat_new.get(k)!r}"
