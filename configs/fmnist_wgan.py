@@ -109,6 +109,11 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # its cost). For the per-sample G, which needs no GAN pre-training; the
   # paper's G(z, y) needs it to draw classes at all (True, the default).
   config.gan_during_warmup = True
+  # DiffAugment (Zhao et al. 2020) of every critic input, real and
+  # generated: translation by up to 1/8 of the side and a cutout of half
+  # the side, their settings; the standard fix for GANs on little data
+  # (issue 15's lever 2: the rare classes have 57-265 images).
+  config.critic_augment = False
   # method=seed_control, the control of the per-sample game: C trains on
   # the same class-balanced companion batch, with the same fake_weight and
   # from the same step (warmup_steps), unperturbed (0: oversampling at the

@@ -52,3 +52,27 @@ def test_flip_only_gives_identity_or_mirror():
   mirrored = np.all(out == x[:, :, ::-1], axis=(1, 2, 3))
   assert np.all(same | mirrored)
   assert 4 < mirrored.sum() < 28  # about half
+
+
+def test_diff_augment_translates_and_cuts_out_and_passes_gradients():
+  """DiffAugment on a constant image: cutout sets at most side^2 pixels
+  to FILL and leaves the rest; translation fills a border whose size is
+  given by the shift; both let gradients through to the kept pixels."""
+  FILL, DiffAugment = augment.FILL, augment.DiffAugment  # pylint: disable=invalid-name
+  image = jnp.full((8, 32, 32, 1), 0.5)
+  cut = DiffAugment(translation=0.0, cutout=0.5)(jax.random.PRNGKey(0), image)
+  filled = np.asarray(cut == FILL).reshape(8, -1).sum(1)
+  assert np.all(filled > 0) and np.all(filled <= 16 * 16)
+  assert np.all(np.isin(np.asarray(cut), [FILL, 0.5]))
+  moved = DiffAugment(translation=0.125, cutout=0.0)(jax.random.PRNGKey(1),
+                                                    image)
+  for one in np.asarray(moved)[..., 0]:
+    rows = np.flatnonzero((one == FILL).all(1))
+    cols = np.flatnonzero((one == FILL).all(0))
+    # The kept block is a (32 - |dy|) x (32 - |dx|) rectangle of 0.5.
+    assert (one == 0.5).sum() == (32 - len(rows)) * (32 - len(cols))
+    assert len(rows) <= 4 and len(cols) <= 4
+  grad = jax.grad(lambda x: jnp.sum(DiffAugment()(jax.random.PRNGKey(2), x)))(
+      image)
+  assert set(np.unique(np.asarray(grad))) <= {0.0, 1.0}
+  assert float(jnp.sum(grad)) > 0

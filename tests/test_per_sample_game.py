@@ -192,3 +192,18 @@ def test_classifier_only_warmup_step_is_the_joint_steps_update_of_c():
   jax.tree.map(np.testing.assert_array_equal, state.generator, only.generator)
   jax.tree.map(np.testing.assert_array_equal, state.critic, only.critic)
   assert int(only.step) == 1
+
+
+def test_critic_augmentation_changes_the_critic_update_and_compiles_once():
+  from wcgen.augment import DiffAugment  # pylint: disable=g-import-not-at-top
+  plain = _game(critic_data="balanced")
+  augmented = _game(critic_data="balanced", critic_augment_fn=DiffAugment())
+  init = lambda: plain.init(jax.random.PRNGKey(0), (32, 32, 1))
+  a, _ = jax.jit(plain.train_step)(init(), _batch())
+  step = jax.jit(chex.assert_max_traces(augmented.train_step, n=1))
+  b, _ = step(init(), _batch())
+  diff = jax.tree.map(lambda x, y: float(jnp.max(jnp.abs(x - y))),
+                      a.critic.params, b.critic.params)
+  assert max(jax.tree.leaves(diff)) > 0
+  b, metrics = step(b, _batch(seed=1))
+  assert all(np.isfinite(float(v)) for v in metrics.values())

@@ -11,7 +11,8 @@ from typing import Any, Dict
 
 from flax import traverse_util
 
-FIELDS_ADDED_LATER: Dict[str, Any] = {"gan_during_warmup": True}
+FIELDS_ADDED_LATER: Dict[str, Any] = {"gan_during_warmup": True,
+                                      "critic_augment": False}
 
 
 def flat(recorded: Dict[str, Any]) -> Dict[str, Any]:

@@ -127,6 +127,8 @@ def create(config: ml_collections.ConfigDict, num_classes: int,
         batch_sharding=batch_sharding,
         critic_data=config.critic_data,
         transport_weight=config.transport_weight,
-        gan_during_warmup=config.gan_during_warmup)
+        gan_during_warmup=config.gan_during_warmup,
+        critic_augment_fn=(augment.DiffAugment() if config.critic_augment
+                           else None))
   raise ConfigError(f"unknown method {config.method!r}; choose one of "
                     f"{list(METHODS)}")

@@ -110,6 +110,10 @@ class WorstCaseGame:
   # the start and needs no GAN pre-training; the paper's G(z, y) needs its
   # warm-up to learn to draw classes (True).
   gan_during_warmup: bool = True
+  # fn(key, images) -> images applied to every input of the critic, real
+  # and generated alike (wcgen.augment.DiffAugment), or None.
+  critic_augment_fn: Optional[Callable[[jax.Array, jax.Array],
+                                       jax.Array]] = None
 
   def __post_init__(self):
     if self.divergence not in ("wasserstein", "js"):
@@ -225,8 +229,16 @@ class WorstCaseGame:
                                         mutable=["batch_stats"])
     return scores, mutated["batch_stats"]
 
+  def _for_critic(self, key: jax.Array, images: jax.Array) -> jax.Array:
+    """The critic's view of `images`: DiffAugment'ed when configured."""
+    if self.critic_augment_fn is None:
+      return images
+    return self.critic_augment_fn(key, images)
+
   def _critic_loss(self, d_params, critic: PlayerState, real, labels, fake,
                    key) -> Tuple[jax.Array, Dict[str, jax.Array]]:
+    k_real, k_fake, key = jax.random.split(key, 3)
+    real, fake = self._for_critic(k_real, real), self._for_critic(k_fake, fake)
     variables = dict(critic.variables, params=d_params)
     apply = lambda x: self._critic_apply(variables, x, labels)[0]
     d_real, d_fake = apply(real), apply(fake)
@@ -247,7 +259,9 @@ class WorstCaseGame:
                       seeds=None):
     fake, g_stats = self._generate(state.generator, key, labels, g_params,
                                    seeds)
-    d_fake, _ = self._critic_apply(state.critic.variables, fake, labels)
+    d_fake, _ = self._critic_apply(
+        state.critic.variables,
+        self._for_critic(jax.random.fold_in(key, 7), fake), labels)
     adversary = (d_fake if self.divergence == "wasserstein" else
                  jax.nn.log_sigmoid(d_fake))
     c_logits = self.classifier_logits(state, fake)
