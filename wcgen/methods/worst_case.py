@@ -237,8 +237,10 @@ class WorstCaseGame:
 
   def _critic_loss(self, d_params, critic: PlayerState, real, labels, fake,
                    key) -> Tuple[jax.Array, Dict[str, jax.Array]]:
-    k_real, k_fake, key = jax.random.split(key, 3)
-    real, fake = self._for_critic(k_real, real), self._for_critic(k_fake, fake)
+    if self.critic_augment_fn is not None:  # (keys of the GP unchanged)
+      k_real, k_fake = jax.random.split(jax.random.fold_in(key, 7))
+      real = self._for_critic(k_real, real)
+      fake = self._for_critic(k_fake, fake)
     variables = dict(critic.variables, params=d_params)
     apply = lambda x: self._critic_apply(variables, x, labels)[0]
     d_real, d_fake = apply(real), apply(fake)
