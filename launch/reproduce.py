@@ -20,16 +20,12 @@ WORKDIR/table<N>.md, .csv and .png (ours: mean ± std over seeds; the
 paper's number beside it, labelled as the paper's).
 """
 
-import dataclasses
-import os
 import sys
-import time
 
 from absl import app
 from absl import flags
 
 from wcgen import cli
-from wcgen.experiments import registry
 
 
 FLAGS = flags.FLAGS
@@ -57,122 +53,27 @@ flags.DEFINE_integer("generation_samples", 0, "Table 4: generated and real "
                      "2000, paper 10000 as in the paper).")
 flags.mark_flags_as_required(["table", "workdir"])
 
-def generator_scorer(table, extra):
-  """(table, score_fn) for Table 4: FID from the given weights, or FCD under
-  reference ERM classifiers trained here first; (table, None) otherwise."""
-  from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
-  from wcgen.data import sources  # pylint: disable=g-import-not-at-top
-  from wcgen.eval import generation  # pylint: disable=g-import-not-at-top
-  from wcgen.experiments import grid, tables  # pylint: disable=g-import-not-at-top
-  from wcgen.train import trainer  # pylint: disable=g-import-not-at-top
-  if table.metric != "fid":
-    return table, None
-  samples = FLAGS.generation_samples or registry.GENERATION_SAMPLES[FLAGS.budget]
-  if FLAGS.generation_metric == "fid":
-    if not FLAGS.inception_weights:
-      raise ConfigError(
-          "table 4 needs FID Inception weights: pass --inception_weights="
-          "PATH (pytorch-fid's pt_inception-2015-12-05-6726825d.pth), or "
-          "--generation_metric=fcd for the classifier-based FCD")
-    return table, generation.GeneratorScorer(
-        "fid", samples, generation.inception_feature_fn_for(
-            FLAGS.inception_weights),
-        source=os.path.abspath(FLAGS.inception_weights))
-  references = {}
-  for _, column, _ in grid.plan(table, [0], FLAGS.rows, FLAGS.datasets,
-                                FLAGS.columns):
-    if column.dataset in references:
-      continue
-    try:
-      config = registry.base_config(column.dataset, FLAGS.budget)
-    except LookupError:
-      continue  # the grid reports the column as unavailable
-    config = grid.cell_config(config, tables.Row("reference", "", {}), column,
-                              seed=0, extra=extra)
-    config.method, config.classifier_loss = "erm", "ce"
-    config.data.imbalance_factor, config.data.train_fraction = 1.0, 1.0
-    config.data.label_noise, config.data.label_noise_rate = "none", 0.0
-    config.data.validation_per_class = 0  # nothing is tuned on it
-    d = config.data
-    if sources.missing_data(d.name, d.data_dir, d.tfds_dir, d.download):
-      continue  # the grid reports the dataset's columns as unavailable
-    directory = os.path.join(FLAGS.workdir, f"table{table.id}", FLAGS.budget,
-                             "reference", column.dataset)
-    if trainer.finished_results(config, directory) is None:
-      if FLAGS.report_only:
-        continue
-      print(f"training the FCD reference classifier on all of "
-            f"{column.dataset} in {directory}")
-      trainer.train_and_evaluate(config, directory)
-    references[column.dataset] = directory
-  return tables.as_fcd(table), generation.GeneratorScorer(
-      "fcd", samples, generation.classifier_feature_fn_for(references),
-      source=" ".join(f"{k}={os.path.abspath(v)}"
-                      for k, v in sorted(references.items())))
-
-
-def reproduce(table_id: str):
-  from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
-  from wcgen.experiments import grid, report, tables  # pylint: disable=g-import-not-at-top
-  from wcgen.core import files  # pylint: disable=g-import-not-at-top
-  if table_id not in tables.TABLES:
-    raise ConfigError(f"unknown table {table_id!r}; choose one of "
-                      f"{sorted(tables.TABLES)}")
-  if FLAGS.seeds < 1:
-    raise ConfigError(f"--seeds must be >= 1, got {FLAGS.seeds}")
-  table = tables.TABLES[table_id]
-  known_rows = {r.id for r in table.rows}
-  if set(FLAGS.rows) - known_rows:
-    raise ConfigError(f"unknown rows {sorted(set(FLAGS.rows) - known_rows)} "
-                      f"for table {table_id}; choose from {sorted(known_rows)}")
-  known_columns = {c.id for c in table.columns}
-  if set(FLAGS.columns) - known_columns:
-    unknown = sorted(set(FLAGS.columns) - known_columns)
-    raise ConfigError(f"unknown columns {unknown}"
-                      f" for table {table_id}; choose from "
-                      f"{sorted(known_columns)}")
-  files.make_workdir(FLAGS.workdir)
-  extra = {k: v for k, v in (("data.data_dir", FLAGS.data_dir),
-                             ("data.tfds_dir", FLAGS.tfds_dir)) if v}
-  t = time.time()
-  table, score_fn = generator_scorer(table, extra)
-  results, info = grid.run_grid(table, FLAGS.budget, range(FLAGS.seeds),
-                                FLAGS.workdir, registry.base_config, FLAGS.rows,
-                                FLAGS.datasets, extra, FLAGS.columns,
-                                score_fn, train=not FLAGS.report_only)
-  command = " ".join(["python", "launch/reproduce.py"] + sys.argv[1:])
-  notes = [f"Command: `{command}`",
-           f"Budget `{FLAGS.budget}`, seeds 0..{FLAGS.seeds - 1}; "
-           f"{info['ran']} runs trained now, {info['cached']} read from "
-           f"finished runs; summed run wall time "
-           f"{info['wall_time_sec'] / 60:.1f} min (this sweep: "
-           f"{(time.time() - t) / 60:.1f} min)."]
-  if info["pending"]:
-    notes.append(f"{info['pending']} runs not finished yet (--report_only): "
-                 "their cells are left out.")
-  if score_fn is not None:
-    notes.append(f"{score_fn.metric.upper()} from {score_fn.num_samples} "
-                 "generated and as many real images per run.")
-  for column, why in sorted(info["unavailable"].items()):
-    notes.append(f"Column {column} not run: {why}.")
-  # The files show the rows and columns asked for (all by default).
-  table = dataclasses.replace(
-      table,
-      rows=tuple(r for r in table.rows if not FLAGS.rows or r.id in FLAGS.rows),
-      columns=tuple(c for c in table.columns
-                    if (not FLAGS.datasets or c.dataset in FLAGS.datasets) and
-                    (not FLAGS.columns or c.id in FLAGS.columns)))
-  written = report.write(table, results, FLAGS.workdir, "\n\n".join(notes),
-                         info["runs"])
-  print(report.markdown(table, results, "\n\n".join(notes)))
-  print("written: " + ", ".join(sorted(written.values())))
-
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Too many command-line arguments.")
   cli.setup()
-  cli.run_or_exit(reproduce, FLAGS.table)
+  from wcgen.experiments import reproduction  # pylint: disable=g-import-not-at-top
+
+  def run():
+    text, written = reproduction.reproduce(reproduction.Request(
+        table=FLAGS.table, workdir=FLAGS.workdir, budget=FLAGS.budget,
+        seeds=FLAGS.seeds, rows=FLAGS.rows, datasets=FLAGS.datasets,
+        columns=FLAGS.columns, data_dir=FLAGS.data_dir,
+        tfds_dir=FLAGS.tfds_dir, report_only=FLAGS.report_only,
+        generation_metric=FLAGS.generation_metric,
+        inception_weights=FLAGS.inception_weights,
+        generation_samples=FLAGS.generation_samples,
+        command=" ".join(["python", "launch/reproduce.py"] + sys.argv[1:])))
+    print(text)
+    print("written: " + ", ".join(sorted(written.values())))
+
+  cli.run_or_exit(run)
 
 
 if __name__ == "__main__":

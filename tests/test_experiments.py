@@ -347,3 +347,28 @@ def test_shot_groups_follow_the_oltr_thresholds():
   assert groups["few"] is None
   groups = accuracy.shot_group_accuracy([1.0, 0.5, 0.0], [500, 50, 5])
   assert groups == {"many": 1.0, "medium": 0.5, "few": 0.0}
+
+
+def test_a_reproduction_request_is_checked_before_anything_is_written(
+    tmp_path):
+  """The launcher's checks live in the library (wcgen.experiments.
+  reproduction): each bad request is one ConfigError naming the choices,
+  and no workdir is made for it."""
+  from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  from wcgen.experiments import reproduction  # pylint: disable=g-import-not-at-top
+  workdir = str(tmp_path / "never")
+  bad = {"table": ("7", r"unknown table '7'; choose one of \['1', "),
+         "rows": (["erm", "nosuch"], r"unknown rows \['nosuch'\] for table 1"),
+         "columns": (["if3"], r"unknown columns \['if3'\] for table 1"),
+         "budget": ("huge", r"unknown budget 'huge'; choose one of "),
+         "seeds": (0, "--seeds must be >= 1")}
+  for field, (value, message) in bad.items():
+    request = reproduction.Request(**{"table": "1", "workdir": workdir,
+                                      field: value})
+    with pytest.raises(ConfigError, match=message):
+      reproduction.reproduce(request)
+  assert not os.path.exists(workdir)
+  table = reproduction.check(reproduction.Request(table="1", workdir=workdir))
+  assert table is tables.TABLE1
+  assert reproduction.Request("1", workdir, data_dir="/d").extra == {
+      "data.data_dir": "/d"}

@@ -337,3 +337,28 @@ def test_a_run_recorded_before_a_field_existed_still_matches(run_dir,
   changed.gan_during_warmup = False
   with pytest.raises(ConfigError, match="gan_during_warmup: True -> False"):
     trainer.finished_results(changed, copy)
+
+
+def test_another_configs_intact_checkpoint_is_refused_not_moved(run_dir,
+                                                                tmp_path):
+  """Issue 14.3: with --allow_config_change and a config of other shapes,
+  the good checkpoints used to be moved to checkpoints_unreadable/ and the
+  next start retrained from step 0. Their checksums say they are intact:
+  one-line ConfigError, nothing moved or written."""
+  config, workdir = run_dir
+  copy = str(tmp_path / "copy")
+  shutil.copytree(workdir, copy)
+  os.remove(os.path.join(copy, "results.json"))  # an unfinished run
+  before = _snapshot(copy)
+  changed = config.copy_and_resolve_references()
+  changed.use_batchnorm = False  # C without BatchNorm: another tree
+  with pytest.raises(ConfigError) as info:
+    trainer.train_and_evaluate(changed, copy, allow_config_change=True)
+  message = str(info.value)
+  assert "step 4" in message and "intact" in message and "\n" not in message
+  assert not os.path.exists(os.path.join(copy, "checkpoints_unreadable"))
+  assert _snapshot(copy) == before
+  # The run's own config still resumes from its step 4.
+  ckpt = checkpointing.Checkpointer(os.path.join(copy, "checkpoints"))
+  assert int(ckpt.restore_or(_target(config)).step) == 4
+  ckpt.close()

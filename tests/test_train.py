@@ -87,3 +87,26 @@ def test_resume_in_a_new_process_is_bitwise_equal(finished_run):
   # The metrics file of the resumed run equals the uninterrupted one.
   assert (files.read_jsonl(os.path.join(resumed, "metrics.jsonl")) ==
           files.read_jsonl(os.path.join(workdir, "metrics.jsonl")))
+
+
+def test_sample_grid_png_names_each_row_by_its_class(tmp_path):
+  """Saved sample grids carry the class names left of their rows (the raw
+  grid, for TensorBoard, has none): text pixels appear in the margin at
+  every row's height, and nowhere in the margin without labels."""
+  from wcgen.core import image_grid  # pylint: disable=g-import-not-at-top
+  import matplotlib.image  # pylint: disable=g-import-not-at-top
+  images = np.full((3 * 4, 8, 8, 1), 1.0, np.float32)  # white tiles
+  grid = image_grid.make_grid(images, rows=3)
+  path = str(tmp_path / "grid.png")
+  image_grid.save_labelled_png(path, grid, ["Ankle boot", "Bag", "Shirt"])
+  png = matplotlib.image.imread(path)[..., :3].mean(-1)  # [H, W] in [0, 1]
+  height, width = png.shape
+  assert height == grid.shape[0] * 3
+  margin = png[:, :width - grid.shape[1] * 3]
+  assert margin.shape[1] > 0
+  dark_rows = np.flatnonzero(margin.min(axis=1) < 0.5)
+  for r in range(3):  # text at each row's band of the picture
+    band = (r * height // 3, (r + 1) * height // 3)
+    assert np.any((dark_rows >= band[0]) & (dark_rows < band[1])), r
+  # The images themselves are untouched (white tiles on a white pad).
+  assert png[:, width - grid.shape[1] * 3:].min() > 0.9

@@ -53,4 +53,15 @@ SWEEPS = {
          {**_per_sample(BUDGET), "classifier_loss": "logit_adjusted"}),
         (f"paper_game_{BUDGET}", {"method": "worst_case", **_steps(BUDGET)}),
     ],
+    # Making Q move: at eps 0.3 the per-sample G's samples stay within an
+    # RMS of ~0.008 of their seeds and the game scores like its unperturbed
+    # control. A ten times larger ball (lambda 1/3: C's loss outweighs the
+    # critic), G and D frozen during the warm-up (an identity G gives the
+    # critic nothing to learn then; half the cost), and its control: the
+    # same seeds with random noise of the RMS the game's G reached
+    # (perturbation_rms in its metrics.jsonl, mean over the game's steps).
+    "move": [
+        (f"per_sample_eps3_{BUDGET}",
+         {**_per_sample(BUDGET), "eps": 3.0, "gan_during_warmup": False}),
+    ],
 }

@@ -7,6 +7,10 @@ changed later (a bad disk, a stray write): wcgen records the SHA-256 of
 every file of a step once its save is complete (`<step>/wcgen_sha256.json`)
 and checks them before restoring; a mismatch is handled like an
 unreadable step (warning, moved aside, the previous step restored).
+The same record tells a corrupt step from one that is intact but saved by
+another config (other shapes, e.g. `--allow_config_change` with another
+latent_dim): the latter is refused with a one-line ConfigError and left
+where it is, since nothing is wrong with it.
 """
 
 import hashlib
@@ -18,6 +22,7 @@ from absl import logging
 import jax
 import orbax.checkpoint as ocp
 
+from wcgen.errors import ConfigError
 from wcgen.errors import DataError
 from wcgen.errors import is_storage_failure
 from wcgen.errors import storage_error
@@ -97,15 +102,16 @@ class Checkpointer:
         os.fsync(f.fileno())
       os.replace(tmp, path)
 
-  def _verify(self, step: int) -> None:
-    """Raises DataError if a file of `step` differs from its recorded
-    checksum (a step without a record, e.g. saved by an older wcgen or
-    killed before it was written, is restored unchecked)."""
+  def _verify(self, step: int) -> bool:
+    """Whether `step`'s files were checked against their recorded
+    checksums; raises DataError if one differs (a step without a record,
+    e.g. saved by an older wcgen or killed before it was written, is
+    restored unchecked: False)."""
     path = os.path.join(self._step_dir(step), CHECKSUM_FILE)
     if not os.path.exists(path):
       logging.info("Checkpoint of step %d has no checksums; restoring it "
                    "unchecked", step)
-      return
+      return False
     with open(path) as f:
       recorded = json.load(f)
     actual = _file_checksums(self._step_dir(step))
@@ -114,25 +120,37 @@ class Checkpointer:
     if changed:
       raise DataError(f"{len(changed)} file(s) differ from their checksums "
                       f"recorded at save time, e.g. {changed[0]}")
+    return True
 
   def restore_or(self, state: PyTree) -> PyTree:
     """The latest good saved state (with `state`'s shardings), else `state`.
 
     A finished checkpoint that fails to restore (corrupt or truncated
     files) is skipped with a warning naming its step, and the previous one
-    is tried; it is never deleted. If checkpoints exist but none restores,
-    this raises DataError rather than silently starting from scratch.
+    is tried; it is never deleted. A step whose files match their
+    checksums but which does not restore into `state` was saved by another
+    config: ConfigError, nothing moved. If checkpoints exist but none
+    restores, this raises DataError rather than silently starting from
+    scratch.
     """
     steps = sorted(self._manager.all_steps(), reverse=True)
     if not steps:
       return state
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
     for step in steps:
+      intact = False
       try:
-        self._verify(step)
+        intact = self._verify(step)
         restored = self._manager.restore(
             step, args=ocp.args.StandardRestore(abstract))
       except Exception as e:  # pylint: disable=broad-except
+        if intact:
+          raise ConfigError(
+              f"the checkpoint of step {step} in {self._manager.directory} "
+              "is intact (its files match their checksums) but does not fit "
+              "this config's model (it was saved by another config: "
+              f"{type(e).__name__}); nothing was moved: run the config it was "
+              "saved with, or give this one a new --workdir") from None
         kept = self._set_aside(step)
         logging.warning("Checkpoint of step %d is unreadable (%s: %s); moved "
                         "to %s (not deleted); trying an earlier one.", step,

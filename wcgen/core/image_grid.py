@@ -1,10 +1,14 @@
-"""Sample grids: one row per class, saved as PNG."""
+"""Sample grids: one row per class, saved as PNG (labelled with the class
+names, for people) and as raw pixels (for TensorBoard)."""
 
 import io
+from typing import Sequence
 
 # No matplotlib.use(): imsave and Figure need no pyplot backend, and
 # forcing one would stop notebooks from showing figures inline.
 import matplotlib.image
+from matplotlib.backends import backend_agg
+from matplotlib import figure
 import numpy as np
 
 from wcgen.core import files
@@ -39,4 +43,33 @@ def save_png(path: str, grid: np.ndarray) -> None:
                             format="png")
   else:
     matplotlib.image.imsave(buf, grid, format="png")
+  files.atomic_write_bytes(path, buf.getvalue())
+
+
+def save_labelled_png(path: str, grid: np.ndarray, row_labels: Sequence[str],
+                      pad: int = 1, scale: int = 3) -> None:
+  """Writes `grid` (from make_grid with len(row_labels) rows) as PNG with
+  each row's label (a class name) written left of it, atomically; pixels
+  are enlarged `scale` times so that the images stay legible beside text."""
+  rows = len(row_labels)
+  height, width = grid.shape[:2]
+  row_height = (height - pad) / rows
+  dpi = 100
+  label_width = 0.075 * max(len(l) for l in row_labels) + 0.2  # inches
+  fig = figure.Figure(figsize=(width * scale / dpi + label_width,
+                               height * scale / dpi), dpi=dpi)
+  backend_agg.FigureCanvasAgg(fig)
+  ax = fig.add_axes((label_width / fig.get_figwidth(), 0,
+                     1 - label_width / fig.get_figwidth(), 1))
+  pixels = grid[..., 0] if grid.shape[-1] == 1 else grid
+  ax.imshow(pixels, cmap="gray" if grid.shape[-1] == 1 else None, vmin=0,
+            vmax=255, interpolation="nearest")
+  ax.set_xticks([])
+  ax.set_yticks([pad / 2 + row_height * (r + 0.5) for r in range(rows)],
+                list(row_labels), fontsize=7)
+  ax.tick_params(length=0)
+  for spine in ax.spines.values():
+    spine.set_visible(False)
+  buf = io.BytesIO()
+  fig.savefig(buf, format="png", dpi=dpi)
   files.atomic_write_bytes(path, buf.getvalue())

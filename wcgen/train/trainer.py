@@ -33,6 +33,7 @@ import numpy as np
 from wcgen import classification_losses
 from wcgen import methods
 from wcgen.data import input_pipeline
+from wcgen.data import sources
 from wcgen.eval import accuracy
 from wcgen.errors import ConfigError, DivergedError, WcgenError
 from wcgen.core import image_grid
@@ -308,7 +309,11 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   state = init(jax.random.PRNGKey(config.seed), data.image_shape)
   ckpt = checkpointing.Checkpointer(
       os.path.join(workdir, "checkpoints"), config.max_checkpoints_to_keep)
-  state = ckpt.restore_or(state)
+  try:
+    state = ckpt.restore_or(state)
+  except WcgenError:  # e.g. another config's checkpoint: nothing written
+    ckpt.close()
+    raise
   start_step = int(jax.device_get(state.step))
   if start_step:
     logging.info("Resuming at step %d", start_step)
@@ -369,8 +374,9 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     grid = _sample_grid(sample_fn, state, config, data, method.per_sample)
     if grid is not None and is_chief:
       writer.write_images(step, {"samples": grid[None]})
-      image_grid.save_png(
-          os.path.join(workdir, "samples", f"step_{step:07d}.png"), grid)
+      image_grid.save_labelled_png(
+          os.path.join(workdir, "samples", f"step_{step:07d}.png"), grid,
+          sources.class_names(config.data.name))
     logging.info("step %d: %s", step, "  ".join(
         f"{k}={v:.4f}" for k, v in sorted(scalars.items())))
     return result
