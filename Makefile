@@ -22,4 +22,4 @@ main: data install
 
 test: data
 	$(PYTHON) -m pip install -q -e '.[test]'
-	$(PYTHON) -m pytest -q -n $(PYTEST_WORKERS) tests
+	$(PYTHON) -m pytest -q -n $(PYTEST_WORKERS) --dist=worksteal --durations=15 tests
