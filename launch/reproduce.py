@@ -29,8 +29,10 @@ from wcgen import cli
 
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("table", None, "1, 2, 3, 4 (FID), 5 or fig2d (the eps "
-                    "sweep).")
+flags.DEFINE_string("table", None, "The paper's 1, 2, 3, 4 (FID), 5 or fig2d "
+                    "(the eps sweep); or a Fashion-MNIST stand-in: 2fm "
+                    "(distorted test sets), 5fm (reduced training sets, BN/"
+                    "WD ablation), noise (noisy labels).")
 flags.DEFINE_enum("budget", "cpu", ["smoke", "cpu", "paper"], "Run length.")
 flags.DEFINE_integer("seeds", 3, "Training seeds 0..N-1 per cell.")
 flags.DEFINE_string("workdir", None, "Where the runs and tables go.")

@@ -388,3 +388,27 @@ def test_a_reproduction_request_is_checked_before_anything_is_written(
   assert table is tables.TABLE1
   assert reproduction.Request("1", workdir, data_dir="/d").extra == {
       "data.data_dir": "/d"}
+
+
+def test_fashion_mnist_stand_in_table_smoke(tiny_data, tmp_path):
+  """Issue 16: a stand-in table's smoke budget runs the per-sample game on
+  a distorted test set, scores it there, and says it is a stand-in: its
+  title names Fashion-MNIST and no paper column appears."""
+  from wcgen.experiments import reproduction  # pylint: disable=g-import-not-at-top
+  workdir = str(tmp_path / "repro")
+  text, written = reproduction.reproduce(reproduction.Request(
+      table="2fm", workdir=workdir, budget="smoke", seeds=1,
+      rows=["worst_case_per_sample"], columns=["fashion_mnist_g0.3"],
+      data_dir=tiny_data[0], tfds_dir=tiny_data[1]))
+  assert "Fashion-MNIST stand-in, not the paper's dataset" in text
+  assert "(paper)" not in text and "no numbers for this setting" in text
+  with open(os.path.join(workdir, "table2fm", "smoke",
+                         "worst_case_per_sample", "fashion_mnist_g0.3",
+                         "seed0", "results.json")) as f:
+    result = json.load(f)
+  assert result["config"]["generator"] == "residual"
+  assert result["test_distortion"]["level"] == 0.3
+  line = next(l for l in text.splitlines() if l.startswith("| Ours, per"))
+  assert line.split(" | ")[1].strip(" |") == (
+      f"{100 * result['test_distorted_accuracy']:.2f}")
+  assert written["md"].endswith("table2fm.md")

@@ -44,9 +44,13 @@ def markdown(table: Table, results: Results, header: str = "") -> str:
   """One row per method; per column, ours (mean ± std, n seeds) and the
   paper's number."""
   cols = table.columns
+  # A table with no paper numbers (a stand-in on another dataset, or beyond
+  # the paper) has no paper columns.
+  has_paper = any(r.paper for r in table.rows)
   head = ["method"]
   for c in cols:
-    head += [f"{c.label} (ours)", f"{c.label} (paper)"]
+    head += ([f"{c.label} (ours)", f"{c.label} (paper)"] if has_paper else
+             [c.label])
   lines = [f"## {table.title}", ""]
   if header:
     lines += [header, ""]
@@ -58,12 +62,18 @@ def markdown(table: Table, results: Results, header: str = "") -> str:
     for c in cols:
       cells.append(cell_text(results.get(row.id, {}).get(c.id, ()),
                              table.scale))
-      cells.append(paper_text(row.paper.get(c.id)))
+      if has_paper:
+        cells.append(paper_text(row.paper.get(c.id)))
     lines.append("| " + " | ".join(cells) + " |")
   seeds = sorted({len(v) for r in results.values() for v in r.values()})
-  lines += ["", f"Ours: mean ± sample std over {'/'.join(map(str, seeds)) or 0}"
-            f" seed(s) of {table.metric_note}. Paper: the numbers printed in "
-            "the paper, from its own code and budget, which we do not have."]
+  note = (f"Ours: mean ± sample std over {'/'.join(map(str, seeds)) or 0}"
+          f" seed(s) of {table.metric_note}.")
+  if has_paper:
+    note += (" Paper: the numbers printed in the paper, from its own code "
+             "and budget, which we do not have.")
+  else:
+    note += " The paper has no numbers for this setting."
+  lines += ["", note]
   return "\n".join(lines) + "\n"
 
 
