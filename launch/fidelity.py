@@ -24,6 +24,13 @@ flags.DEFINE_integer("samples_per_class", 100, "Generated images per class.")
 flags.mark_flags_as_required(["workdir", "reference"])
 
 
+def _run_name(workdir: str) -> str:
+  """A run's name for a title: its folder, with the sweep's run name when
+  the folder is a seed (`per_sample_3200/seed0`)."""
+  parts = os.path.normpath(os.path.abspath(workdir)).split(os.sep)
+  return "/".join(parts[-2:]) if parts[-1].startswith("seed") else parts[-1]
+
+
 def fidelity():
   from wcgen.core import files  # pylint: disable=g-import-not-at-top
   from wcgen.data import input_pipeline  # pylint: disable=g-import-not-at-top
@@ -43,8 +50,8 @@ def fidelity():
       **{k: dict(zip(names, map(float, v))) for k, v in result.items()}})
   fidelity_lib.fidelity_figure(
       result, names, os.path.join(FLAGS.workdir, "fidelity.png"),
-      f"{os.path.basename(os.path.normpath(FLAGS.workdir))}: class fidelity "
-      "of Q")
+      f"{_run_name(FLAGS.workdir)}: class fidelity of Q, reference "
+      f"{_run_name(FLAGS.reference)}")
   for name, c, r in zip(names, result["c_on_q"], result["reference_on_q"]):
     print(f"{name:>12}  C {100 * c:5.1f}%  reference {100 * r:5.1f}%")
 
