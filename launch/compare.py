@@ -50,10 +50,6 @@ def main(argv):
     config.update_from_flattened_dict(compare.PRESETS[name])
     result = cli.run_or_exit(wcgen.train_and_evaluate, config,
                              os.path.join(FLAGS.workdir, name))
-    if "preempted_at_step" in result:
-      print(f"{name} stopped at step {result['preempted_at_step']}; run the "
-            "same command to continue")
-      raise SystemExit(130 if result.get("signal") == "SIGINT" else 0)
     results.append(result)
   table = compare.comparison_table(FLAGS.runs, results)
   files.atomic_write_bytes(os.path.join(FLAGS.workdir, "comparison.md"),

@@ -45,15 +45,6 @@ def main(argv):
   results = cli.run_or_exit(wcgen.train_and_evaluate,
                                cli.config_or_exit(),
                                FLAGS.workdir, FLAGS.allow_config_change)
-  if "preempted_at_step" in results:
-    step = results["preempted_at_step"]
-    if results.get("signal") == "SIGINT":
-      # Ctrl-C: a stop the user asked for, not a finished run.
-      print(f"stopped at step {step}; rerun the same command to continue")
-      raise SystemExit(130)
-    print(f"preempted at step {step}; checkpoint saved in {FLAGS.workdir}; "
-          "run the same command to resume")
-    return
   print(f"{results['method']}: test accuracy {results['test_accuracy']:.4f} "
         f"(balanced {results['test_balanced_accuracy']:.4f}) after "
         f"{results['steps']} steps; results in {FLAGS.workdir}/results.json")

@@ -101,10 +101,21 @@ def config_or_exit(name: str = "config"):
 
 
 def run_or_exit(fn, *args):
-  """Runs fn; a user error (WcgenError) becomes one line on stderr, exit 2."""
-  from wcgen.errors import StorageError, WcgenError  # pylint: disable=g-import-not-at-top
+  """Runs fn; a user error (WcgenError) becomes one line on stderr, exit 2.
+  A run stopped by a signal after saving (errors.Stopped) says how to
+  continue: Ctrl-C exits 130 (a stop the user asked for, not a finished
+  run), SIGTERM/preemption 0 (the scheduler's stop)."""
+  from wcgen.errors import StorageError, Stopped, WcgenError  # pylint: disable=g-import-not-at-top
   try:
     return fn(*args)
+  except Stopped as e:
+    if e.signal == "SIGINT":
+      print(f"stopped at step {e.step}; rerun the same command to continue",
+            flush=True)
+      raise SystemExit(130) from None
+    print(f"preempted at step {e.step}; checkpoint saved in {e.workdir}; "
+          "run the same command to resume", flush=True)
+    raise SystemExit(0) from None
   except StorageError as e:
     # Orbax's background writers may still hold failed futures; skip the
     # interpreter's finalisation (pages of shutdown tracebacks from them).

@@ -26,6 +26,17 @@ class StorageError(WcgenError, OSError):
   written before stays whole, and rerunning the command resumes."""
 
 
+class Stopped(Exception):
+  """A run stopped by a signal (SIGTERM, SIGINT) or a multi-host preemption
+  after saving a checkpoint of `step`: not a failure, and rerunning the
+  same command continues it. Not a WcgenError: nothing is wrong."""
+
+  def __init__(self, step: int, signal: str, workdir: str):
+    super().__init__(f"stopped at step {step} ({signal or 'preempted'}); "
+                     f"checkpoint saved in {workdir}")
+    self.step, self.signal, self.workdir = step, signal, workdir
+
+
 def storage_error(what: str, path: str, error: Exception) -> StorageError:
   """The one-line StorageError for a failed write of `what` to `path`."""
   text = str(error)

@@ -109,10 +109,9 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
       info["pending"] += 1
       continue
     else:
+      # A stopped run (errors.Stopped) stops the sweep; the same command
+      # resumes it.
       result = trainer.train_and_evaluate(config, directory)
-      if "preempted_at_step" in result:
-        raise KeyboardInterrupt(f"preempted in {directory}; rerun the same "
-                                "command to resume the sweep")
       info["ran"] += 1
     info["wall_time_sec"] += result.get("wall_time_sec_this_process", 0.0)
     value = (score_fn(directory) if score_fn is not None else

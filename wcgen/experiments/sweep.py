@@ -43,7 +43,8 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
   """Trains (or reads) every run; returns {name: [results per seed]} and
   keeps WORKDIR/<summary_name> up to date as runs finish.
 
-  A preempted run stops the sweep (rerun the same command to continue).
+  A stopped run (errors.Stopped, e.g. SIGTERM) stops the sweep: rerun the
+  same command to continue.
   """
   results = {}
   for name, overrides in sweep:
@@ -53,8 +54,6 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
       config = run_config(base, overrides, seed, read_test)
       result = trainer.train_and_evaluate(
           config, os.path.join(workdir, name, f"seed{seed}"))
-      if "preempted_at_step" in result:
-        return results
       results.setdefault(name, []).append(result)
       files.atomic_write_bytes(os.path.join(workdir, summary_name),
                                summary(results, sweep).encode())

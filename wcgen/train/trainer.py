@@ -35,7 +35,7 @@ from wcgen import methods
 from wcgen.data import input_pipeline
 from wcgen.data import sources
 from wcgen.eval import accuracy
-from wcgen.errors import ConfigError, DivergedError, WcgenError
+from wcgen.errors import ConfigError, DivergedError, Stopped, WcgenError
 from wcgen.core import image_grid
 from wcgen.core import checkpointing
 from wcgen.core import files
@@ -247,8 +247,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   """Trains `config.method` and evaluates it; returns the results dict.
 
   If the process receives SIGTERM or SIGINT, it saves a checkpoint at the
-  current step and returns {"preempted_at_step": step, "signal": name}
-  without writing results; the same call later resumes from there. A run already finished in
+  current step and raises `errors.Stopped` (its step and signal) without
+  writing results; the same call later resumes from there. A run already finished in
   `workdir` with this config returns its results.json untouched (no
   re-evaluation, no new rows); one finished with another config is refused
   even with `allow_config_change`. The workdir is held by one process at a
@@ -447,7 +447,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
           logging.warning("%s: checkpoint of step %d saved in %s; run the "
                           "same command to continue.", stop.name or
                           "Preempted", step, workdir)
-          return {"preempted_at_step": step, "signal": stop.name}
+          raise Stopped(step, stop.name, workdir)
   except BaseException:
     # An error or kill in the loop: let an in-flight (async) checkpoint
     # save finish, so that the last checkpoint is whole, then re-raise the
