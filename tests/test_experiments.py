@@ -62,12 +62,14 @@ def test_by_class_breakdown_averages_seeds():
     from wcgen.eval import accuracy  # pylint: disable=g-import-not-at-top
     return {"train_class_counts": counts, "test_per_class_accuracy":
             per_class, "test_shot_accuracy":
-            accuracy.shot_group_accuracy(per_class, counts)}
+            accuracy.shot_group_accuracy(per_class, counts),
+            "config": {"data": {"name": "fashion_mnist"}}}
   runs = {"erm": {"fashion_mnist_if100": [run([0.9] * 8 + [0.5, 0.3]),
                                           run([0.7] * 8 + [0.7, 0.1])]}}
   md = report.breakdown_markdown(tables.TABLE1, runs)
   assert "### FMNIST IF=100" in md and "### FMNIST IF=20" not in md
-  assert "| 0 (6000) |" in md and "| 9 (60) |" in md
+  # Classes by name, each with its training images.
+  assert "| T-shirt/top (6000) |" in md and "| Ankle boot (60) |" in md
   line = next(l for l in md.splitlines() if l.startswith("| Classifier"))
   # seeds, many (mean of 0.9 and 0.7), medium ((0.4 + 0.4) / 2), few (none)
   assert line.startswith("| Classifier (ERM) | 2 | 80.0 | 40.0 | — | 80.0 |")

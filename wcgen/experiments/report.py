@@ -13,8 +13,10 @@ from typing import Dict, List, Sequence
 from matplotlib.figure import Figure
 import numpy as np
 
-from wcgen.experiments.tables import Table
 from wcgen.core import files
+from wcgen.data import sources
+from wcgen.errors import DataError
+from wcgen.experiments.tables import Table
 
 # {row id: {column id: [the metric of each seed's run]}}: accuracies in
 # [0, 1], distances as they are (Table.scale says which).
@@ -142,6 +144,16 @@ def _pct(values) -> str:
   return f"{100 * np.mean(values):.1f}" if values else "—"
 
 
+def _class_names(result, k: int) -> Sequence[str]:
+  """The class names of a run's dataset (from its recorded config), or the
+  class indices for a dataset wcgen does not know."""
+  try:
+    names = sources.class_names(result["config"]["data"]["name"])
+  except (KeyError, TypeError, DataError):  # an unknown dataset
+    return [str(c) for c in range(k)]
+  return names if len(names) == k else [str(c) for c in range(k)]
+
+
 def breakdown_markdown(table: Table, runs) -> str:
   """Per column: each row's many/medium/few-shot and per-class test
   accuracy (%), averaged over seeds, from the runs' results.json.
@@ -151,8 +163,8 @@ def breakdown_markdown(table: Table, runs) -> str:
   lines = [f"## {table.title}: accuracy by class", "",
            "Mean over seeds of each run's final test accuracy (%) per "
            "training-frequency group (many-shot: > 100 training images, "
-           "medium: 20-100, few: < 20) and per class (class index; the "
-           "training images per class are in the column's heading row).", ""]
+           "medium: 20-100, few: < 20) and per class (the training images "
+           "per class are in the column's heading row).", ""]
   for column in table.columns:
     if column.metric:  # scored on another test set (e.g. distorted)
       continue
@@ -162,9 +174,10 @@ def breakdown_markdown(table: Table, runs) -> str:
       continue
     counts = rows[0][1][0]["train_class_counts"]
     k = len(counts)
+    names = _class_names(rows[0][1][0], k)
     lines += [f"### {column.label}", "",
               "| method | seeds | many | medium | few | " +
-              " | ".join(f"{c} ({n})" for c, n in enumerate(counts)) + " |",
+              " | ".join(f"{c} ({n})" for c, n in zip(names, counts)) + " |",
               "|" + "---|" * (k + 5)]
     for row, seed_runs in rows:
       shots = [r["test_shot_accuracy"] for r in seed_runs]
