@@ -121,6 +121,17 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # to the game's logged perturbation_rms: a random perturbation of the
   # worst case's size).
   config.control_noise_rms = 0.0
+  # A finished run (its workdir) whose classifier, frozen, judges G's
+  # samples: the game then logs reference_acc_fake every step (the class
+  # fidelity of Q, by a classifier the game did not shape; e.g. an ERM run
+  # on the same data). "" = none. fake_filter then weights C's loss on
+  # each generated image by the reference's probability of its class
+  # ("probability") or drops those below fake_filter_threshold
+  # ("threshold", as M2m drops failed translations): issue 15's lever 5.
+  # Ours; off by default (not yet measured).
+  config.reference_run = ""
+  config.fake_filter = "none"
+  config.fake_filter_threshold = 0.5
   # Ours: steps of plain conditional WGAN-GP (G without the CE term, C on
   # real data only) before the game starts; 0 = the paper's game throughout.
   # An untrained G's samples carry no class signal: training C on them, and

@@ -1,10 +1,13 @@
 """Class fidelity of Q: per-class accuracies on generated images."""
 
+import os
+
 import jax
 import numpy as np
 
 from wcgen import methods
 from wcgen.data import input_pipeline
+from wcgen.eval import features
 from wcgen.eval import fidelity
 
 
@@ -39,3 +42,38 @@ def test_identity_generator_scores_like_its_seed_images(tiny_config, tmp_path):
   fidelity.fidelity_figure(result, [f"c{i}" for i in range(10)], path)
   import matplotlib.image  # pylint: disable=g-import-not-at-top
   assert matplotlib.image.imread(path).shape[0] > 100
+
+
+def test_reference_run_judges_the_games_samples_during_training(
+    finished_run, tiny_config, tmp_path):
+  """config.reference_run: the driver loads that run's classifier frozen;
+  its logits are the finished run's own (a second path: features.load_run);
+  the game logs its accuracy on Q and the filter's mean weight every log
+  step; a reference trained on other data is refused in one line."""
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  import pytest  # pylint: disable=g-import-not-at-top
+  from wcgen.core import files  # pylint: disable=g-import-not-at-top
+  from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  from wcgen.train import trainer  # pylint: disable=g-import-not-at-top
+  _, reference_dir, _ = finished_run
+  config = tiny_config
+  config.reference_run = reference_dir
+  config.fake_filter = "probability"
+  images = jnp.asarray(np.random.default_rng(0).uniform(
+      -1, 1, (4, 32, 32, 1)), jnp.float32)
+  _, method, state = features.load_run(reference_dir)
+  np.testing.assert_allclose(trainer.reference_classifier(config)(images),
+                             method.classifier_logits(state, images),
+                             rtol=1e-5, atol=1e-5)
+  workdir = str(tmp_path / "run")
+  trainer.train_and_evaluate(config, workdir)
+  rows = [r for r in files.read_jsonl(os.path.join(workdir, "metrics.jsonl"))
+          if "reference_acc_fake" in r]
+  assert [r["step"] for r in rows] == [2, 4]
+  for r in rows:
+    assert 0 <= r["reference_acc_fake"] <= 1
+    assert 0 < r["fake_filter_weight"] <= 1
+  other = config.copy_and_resolve_references()
+  other.data.name = "mnist"
+  with pytest.raises(ConfigError, match="trained on fashion_mnist"):
+    trainer.reference_classifier(other)

@@ -207,3 +207,64 @@ def test_critic_augmentation_changes_the_critic_update_and_compiles_once():
   assert max(jax.tree.leaves(diff)) > 0
   b, metrics = step(b, _batch(seed=1))
   assert all(np.isfinite(float(v)) for v in metrics.values())
+
+
+def test_fidelity_weights_against_softmax_by_hand():
+  """objectives.fidelity_weights and weighted_cross_entropy on logits whose
+  softmax is known: p(class 0) = 0.7 and 0.2 for the two rows."""
+  logits = jnp.log(jnp.array([[0.7, 0.3], [0.2, 0.8]]))
+  labels = jnp.array([0, 0])
+  np.testing.assert_allclose(objectives.fidelity_weights(
+      logits, labels, "probability"), [0.7, 0.2], rtol=1e-6)
+  np.testing.assert_array_equal(objectives.fidelity_weights(
+      logits, labels, "threshold", 0.5), [1.0, 0.0])
+  np.testing.assert_array_equal(objectives.fidelity_weights(
+      logits, labels, "none"), [1.0, 1.0])
+  # Weighted CE: (0.7 * -log 0.7 + 0.2 * -log 0.2) / 2.
+  expected = (0.7 * -np.log(0.7) + 0.2 * -np.log(0.2)) / 2
+  np.testing.assert_allclose(objectives.weighted_cross_entropy(
+      logits, labels, jnp.array([0.7, 0.2])), expected, rtol=1e-6)
+
+
+def test_fake_filter_keeps_drops_and_logs_reference_fidelity():
+  """Lever 5: a reference that rejects every generated image leaves C the
+  gradient of a game without generated images (fake_weight 0); one that
+  accepts all leaves C the unfiltered gradient; C's step logs the
+  reference's accuracy on Q and the mean weight."""
+  batch = _batch()
+  fake, labels = batch["balanced_image"], batch["balanced_label"]
+
+  def reference(score):  # logits: the intended class gets `score`
+    return lambda images: score * jax.nn.one_hot(labels, K)
+
+  state = _game().init(jax.random.PRNGKey(0), (32, 32, 1))
+
+  def classifier_grads(**kwargs):
+    game = _game(warmup_steps=0, **kwargs)
+    grads, (metrics, _) = jax.grad(game._classifier_loss, has_aux=True)(  # pylint: disable=protected-access
+        state.classifier.params, state, fake, labels, batch["image"],
+        batch["label"], jax.random.PRNGKey(3))
+    return grads, metrics
+
+  plain, _ = classifier_grads()
+  no_fakes, _ = classifier_grads(fake_weight=0.0)
+  rejected, metrics = classifier_grads(
+      reference_logits_fn=reference(-30.0), fake_filter="threshold")
+  chex.assert_trees_all_close(rejected, no_fakes, atol=1e-7)
+  assert float(metrics["fake_filter_weight"]) == 0.0
+  assert float(metrics["reference_acc_fake"]) == 0.0
+  accepted, metrics = classifier_grads(
+      reference_logits_fn=reference(30.0), fake_filter="probability")
+  chex.assert_trees_all_close(accepted, plain, atol=1e-6)
+  assert float(metrics["reference_acc_fake"]) == 1.0
+  assert float(metrics["fake_filter_weight"]) > 0.999
+  # Logging only: the reference judges, C's gradient is the plain one.
+  logged, metrics = classifier_grads(reference_logits_fn=reference(-30.0))
+  chex.assert_trees_all_close(logged, plain, atol=1e-7)
+  assert float(metrics["reference_acc_fake"]) == 0.0
+  try:
+    _game(fake_filter="threshold")
+  except ValueError as e:
+    assert "needs a reference classifier" in str(e)
+  else:
+    raise AssertionError("a filter without a reference was accepted")

@@ -119,3 +119,36 @@ def classifier_loss(logits_fake: Array, labels_fake: Array,
   if logits_real is not None:
     loss += real_weight * cross_entropy(logits_real, labels_real)
   return loss
+
+
+# How a frozen reference classifier's opinion of a generated image weights
+# that image's term in C's loss (issue 15's lever 5, after M2m's filter).
+FAKE_FILTERS = ("none", "probability", "threshold")
+
+
+def fidelity_weights(reference_logits: Array, labels: Array, mode: str,
+                     threshold: float = 0.5) -> Array:
+  """Per-sample weights [B] of generated images from a reference
+  classifier's logits: "probability", its probability of the intended
+  class (a sample that no longer looks like its class counts little);
+  "threshold", 1 where that probability reaches `threshold`, else 0 (the
+  sample is dropped, as M2m drops failed translations); "none", all 1."""
+  if mode == "none":
+    return jnp.ones(labels.shape, jnp.float32)
+  probs = jnp.take_along_axis(jax.nn.softmax(reference_logits, axis=-1),
+                              labels[:, None], axis=-1)[:, 0]
+  if mode == "probability":
+    return probs
+  if mode == "threshold":
+    return (probs >= threshold).astype(jnp.float32)
+  raise ValueError(f"unknown fake filter {mode!r}; choose one of "
+                   f"{FAKE_FILTERS}")
+
+
+def weighted_cross_entropy(logits: Array, labels: Array,
+                           weights: Array) -> Array:
+  """sum_i w_i CE_i / B: mean cross-entropy with per-sample weights, over
+  the whole batch (a dropped sample lowers the term, it does not raise the
+  weight of the others)."""
+  ce = optax.softmax_cross_entropy_with_integer_labels(logits, labels)
+  return jnp.mean(weights * ce)

@@ -12,7 +12,10 @@ from typing import Any, Dict
 from flax import traverse_util
 
 FIELDS_ADDED_LATER: Dict[str, Any] = {"gan_during_warmup": True,
-                                      "critic_augment": False}
+                                      "critic_augment": False,
+                                      "reference_run": "",
+                                      "fake_filter": "none",
+                                      "fake_filter_threshold": 0.5}
 
 
 def flat(recorded: Dict[str, Any]) -> Dict[str, Any]:

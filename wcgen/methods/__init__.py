@@ -4,7 +4,7 @@ evaluation scores, samples for grids and feature plots, and whether the
 step needs a class-balanced companion batch.
 """
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import jax
 import ml_collections
@@ -76,12 +76,17 @@ def _in_compute_dtype(config: ml_collections.ConfigDict, module):
 
 def create(config: ml_collections.ConfigDict, num_classes: int,
            channels: int, class_counts: Optional[Sequence[int]] = None,
-           batch_sharding: Optional[jax.sharding.Sharding] = None) -> Method:
+           batch_sharding: Optional[jax.sharding.Sharding] = None,
+           reference_logits_fn: Optional[Callable[[jax.Array],
+                                                  jax.Array]] = None
+           ) -> Method:
   """The method named by `config.method`, with its models and optimisers.
 
   class_counts: training images per class, which the re-balancing losses
   need to train; a method built to evaluate or sample a finished run needs
-  none (its loss then refuses to be traced).
+  none (its loss then refuses to be traced). reference_logits_fn: a frozen
+  classifier that judges the game's samples (config.reference_run, loaded
+  by the driver), or None.
   """
   classifier = _in_compute_dtype(
       config, models.create_classifier(config, num_classes))
@@ -129,6 +134,12 @@ def create(config: ml_collections.ConfigDict, num_classes: int,
         transport_weight=config.transport_weight,
         gan_during_warmup=config.gan_during_warmup,
         critic_augment_fn=(augment.DiffAugment() if config.critic_augment
-                           else None))
+                           else None),
+        reference_logits_fn=reference_logits_fn,
+        # Without the reference (a method built to evaluate or sample a
+        # finished run), nothing is filtered: only training filters.
+        fake_filter=(config.fake_filter if reference_logits_fn is not None
+                     else "none"),
+        fake_filter_threshold=config.fake_filter_threshold)
   raise ConfigError(f"unknown method {config.method!r}; choose one of "
                     f"{list(METHODS)}")

@@ -114,6 +114,15 @@ class WorstCaseGame:
   # and generated alike (wcgen.augment.DiffAugment), or None.
   critic_augment_fn: Optional[Callable[[jax.Array, jax.Array],
                                        jax.Array]] = None
+  # fn(images) -> logits of a frozen reference classifier trained on the
+  # real data (e.g. a finished ERM run's), or None. With it, every step
+  # logs `reference_acc_fake`, the class fidelity of Q (whether G's
+  # samples still look like their class to a classifier the game did not
+  # shape), and `fake_filter` can weight C's loss on each generated image
+  # by it (objectives.fidelity_weights; issue 15's lever 5, after M2m).
+  reference_logits_fn: Optional[Callable[[jax.Array], jax.Array]] = None
+  fake_filter: str = "none"  # "probability" or "threshold"
+  fake_filter_threshold: float = 0.5
 
   def __post_init__(self):
     if self.divergence not in ("wasserstein", "js"):
@@ -128,6 +137,12 @@ class WorstCaseGame:
     if self.transport_weight < 0:
       raise ValueError(f"transport_weight must be >= 0, got "
                        f"{self.transport_weight}")
+    if self.fake_filter not in objectives.FAKE_FILTERS:
+      raise ValueError(f"fake_filter must be one of "
+                       f"{objectives.FAKE_FILTERS}, got {self.fake_filter!r}")
+    if self.fake_filter != "none" and self.reference_logits_fn is None:
+      raise ValueError(f"fake_filter={self.fake_filter!r} needs a reference "
+                       "classifier (reference_logits_fn)")
 
   @property
   def per_sample(self) -> bool:
@@ -292,10 +307,20 @@ class WorstCaseGame:
     logits_fake, c_stats = apply_with_stats(self.classifier, variables, fake,
                                             train=True,
                                             rngs={"dropout": k_fake})
-    loss = objectives.classifier_loss(logits_fake, fake_labels, None, None,
-                                      self.fake_weight * self._game_on(state),
-                                      0.0)
     aux = {"c_acc_fake": accuracy(logits_fake, fake_labels)}
+    if self.reference_logits_fn is None:
+      fake_ce = objectives.cross_entropy(logits_fake, fake_labels)
+    else:
+      reference_logits = jax.lax.stop_gradient(
+          self.reference_logits_fn(fake))
+      weights = objectives.fidelity_weights(
+          reference_logits, fake_labels, self.fake_filter,
+          self.fake_filter_threshold)
+      fake_ce = objectives.weighted_cross_entropy(logits_fake, fake_labels,
+                                                  weights)
+      aux.update(reference_acc_fake=accuracy(reference_logits, fake_labels),
+                 fake_filter_weight=jnp.mean(weights))
+    loss = self.fake_weight * self._game_on(state) * fake_ce
     if not self.real_weight:
       return loss, (dict(aux, c_loss=loss), c_stats)
     # A separate pass for the real batch: BatchNorm normalises each batch by

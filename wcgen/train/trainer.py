@@ -35,7 +35,9 @@ from wcgen import methods
 from wcgen.data import input_pipeline
 from wcgen.data import sources
 from wcgen.eval import accuracy
-from wcgen.errors import ConfigError, DivergedError, Stopped, WcgenError
+from wcgen.eval import features
+from wcgen.errors import ConfigError, DataError, DivergedError, Stopped
+from wcgen.errors import WcgenError
 from wcgen.core import image_grid
 from wcgen.core import checkpointing
 from wcgen.core import files
@@ -242,6 +244,29 @@ def _mean_metrics(history) -> Dict[str, float]:
   return {k: float(np.mean([m[k] for m in history if k in m])) for k in keys}
 
 
+def reference_classifier(config: ml_collections.ConfigDict):
+  """fn(images) -> logits of config.reference_run's classifier in inference
+  mode, its weights frozen as constants of the step; None when unset."""
+  if not config.get("reference_run"):
+    return None
+  try:
+    ref_config, ref_method, ref_state = features.load_run(
+        config.reference_run)
+  except DataError as e:
+    raise DataError(f"reference_run: {e}") from None
+  if (ref_config.data.name, ref_config.data.image_size) != (
+      config.data.name, config.data.image_size):
+    raise ConfigError(
+        f"reference_run {config.reference_run} was trained on "
+        f"{ref_config.data.name} at {ref_config.data.image_size} px, this run "
+        f"uses {config.data.name} at {config.data.image_size} px; give a "
+        "reference trained on the same data")
+  # Host copies: embedded in the jitted step as constants, whatever the
+  # step's device mesh.
+  ref_state = jax.tree.map(np.asarray, jax.device_get(ref_state))
+  return lambda images: ref_method.classifier_logits(ref_state, images)
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                        allow_config_change: bool = False) -> Dict[str, Any]:
   """Trains `config.method` and evaluates it; returns the results dict.
@@ -300,7 +325,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         "(largest / smallest class); results.json records both",
         config.data.imbalance_factor, realised)
   method = methods.create(config, data.num_classes, data.image_shape[-1],
-                          data.train_class_counts, batch_sharding)
+                          data.train_class_counts, batch_sharding,
+                          reference_classifier(config))
   # Post-hoc logit adjustment (0 unless config.posthoc_tau is set).
   offset = jnp.asarray(classification_losses.posthoc_offset(
       config, data.train_class_counts))

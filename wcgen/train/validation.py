@@ -5,6 +5,7 @@ import ml_collections
 from wcgen import classification_losses
 from wcgen import methods
 from wcgen import models
+from wcgen import objectives
 from wcgen.data import input_pipeline
 from wcgen.data import label_noise
 from wcgen.data import long_tail
@@ -104,6 +105,16 @@ def validate_config(config: ml_collections.ConfigDict,
   if config.control_noise_rms < 0:
     raise ConfigError(f"control_noise_rms must be >= 0, got "
                       f"{config.control_noise_rms}")
+  if config.fake_filter not in objectives.FAKE_FILTERS:
+    raise ConfigError(f"unknown fake_filter {config.fake_filter!r}; choose "
+                      f"one of {list(objectives.FAKE_FILTERS)}")
+  if config.fake_filter != "none" and not config.reference_run:
+    raise ConfigError(f"fake_filter={config.fake_filter!r} needs a reference "
+                      "classifier: set --config.reference_run=WORKDIR of a "
+                      "finished run on the same data (e.g. ERM)")
+  if not 0 < config.fake_filter_threshold <= 1:
+    raise ConfigError(f"fake_filter_threshold must be in (0, 1], got "
+                      f"{config.fake_filter_threshold}")
   if config.gp_weight < 0:
     raise ConfigError(f"gp_weight must be >= 0, got {config.gp_weight}")
   for kind, name, known in (("generator", config.generator, models.GENERATORS),
