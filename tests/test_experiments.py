@@ -124,11 +124,27 @@ def _reproduce(tiny_data, workdir, *args):
   return proc.stdout
 
 
+def _reproduce_here(tiny_data, workdir, *args):
+  """`_reproduce` in this process, through the library the launcher calls
+  (no interpreter start per call); returns the table's text."""
+  from wcgen.experiments import reproduction  # pylint: disable=g-import-not-at-top
+  kwargs = {"budget": "smoke", "workdir": workdir, "data_dir": tiny_data[0],
+            "tfds_dir": tiny_data[1]}
+  for arg in args:
+    key, value = arg[2:].split("=", 1) if "=" in arg else (arg[2:], True)
+    if key in ("rows", "columns", "datasets"):
+      value = value.split(",")
+    elif key in ("seeds", "generation_samples"):
+      value = int(value)
+    kwargs[key] = value
+  return reproduction.reproduce(reproduction.Request(**kwargs))[0]
+
+
 def test_smoke_budget_of_each_table_runs_and_resumes(tiny_data, tmp_path):
   workdir = str(tmp_path / "repro")
   args = ["--table=1", "--seeds=2", "--rows=erm,class_balanced",
           "--columns=fashion_mnist_if100,mnist_if100"]
-  out = _reproduce(tiny_data, workdir, *args)
+  out = _reproduce_here(tiny_data, workdir, *args)
   assert "4 runs trained now, 0 read from finished runs" in out
   # MNIST's files are not there: its column is skipped, and the table says
   # which files are missing and where they go.
@@ -147,22 +163,22 @@ def test_smoke_budget_of_each_table_runs_and_resumes(tiny_data, tmp_path):
   first = open(os.path.join(workdir, "table1.csv")).read()
   # The same command again reads the finished runs and writes the same
   # numbers.
-  out = _reproduce(tiny_data, workdir, *args)
+  out = _reproduce_here(tiny_data, workdir, *args)
   assert "0 runs trained now, 4 read from finished runs" in out
   assert open(os.path.join(workdir, "table1.csv")).read() == first
   # --report_only reads what is finished and trains nothing.
-  out = _reproduce(tiny_data, workdir, "--table=1", "--seeds=3",
-                   "--rows=erm", "--columns=fashion_mnist_if100",
-                   "--report_only")
+  out = _reproduce_here(tiny_data, workdir, "--table=1", "--seeds=3",
+                        "--rows=erm", "--columns=fashion_mnist_if100",
+                        "--report_only")
   assert "0 runs trained now, 2 read from finished runs" in out
   assert "1 runs not finished yet" in out
   assert not os.path.exists(os.path.join(
       workdir, "table1", "smoke", "erm", "fashion_mnist_if100", "seed2"))
   # Another budget never reads these runs (issue 14.1): its report finds
   # nothing finished.
-  out = _reproduce(tiny_data, workdir, *args[:2], "--rows=erm",
-                   "--columns=fashion_mnist_if100", "--budget=cpu",
-                   "--report_only")
+  out = _reproduce_here(tiny_data, workdir, *args[:2], "--rows=erm",
+                        "--columns=fashion_mnist_if100", "--budget=cpu",
+                        "--report_only")
   assert "0 runs trained now, 0 read from finished runs" in out
   assert "2 runs not finished yet" in out
   # A finished run whose recorded config differs from its cell's is
@@ -187,8 +203,8 @@ def test_smoke_budget_of_each_table_runs_and_resumes(tiny_data, tmp_path):
   with open(path) as f:
     assert json.load(f) == tampered
   # The epsilon sweep's smoke budget (one column: a GAN run).
-  _reproduce(tiny_data, workdir, "--table=fig2d", "--seeds=1",
-             "--columns=eps0.3")
+  _reproduce_here(tiny_data, workdir, "--table=fig2d", "--seeds=1",
+                  "--columns=eps0.3")
   with open(os.path.join(workdir, "tablefig2d.csv")) as f:
     eps_rows = {r["column"]: r for r in csv.DictReader(f)}
   assert eps_rows["eps0.3"]["seeds"] == "1"
@@ -295,9 +311,9 @@ def test_table4_smoke_with_fcd(tmp_path):
                test_per_class=2)
   data = (str(tmp_path / "raw"), str(tmp_path / "tfds"))
   workdir = str(tmp_path / "repro")
-  out = _reproduce(data, workdir, "--table=4", "--seeds=1",
-                   "--rows=worst_case", "--columns=mnist_if10",
-                   "--generation_samples=8", "--generation_metric=fcd")
+  out = _reproduce_here(data, workdir, "--table=4", "--seeds=1",
+                        "--rows=worst_case", "--columns=mnist_if10",
+                        "--generation_samples=8", "--generation_metric=fcd")
   assert "FCD (Fréchet Classifier Distance, not FID)" in out
   reference = os.path.join(workdir, "table4", "smoke", "reference", "mnist")
   with open(os.path.join(reference, "results.json")) as f:
