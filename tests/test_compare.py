@@ -43,3 +43,29 @@ def test_sweep_summary_is_mean_and_std_over_seeds_by_name():
   assert "| 50.00 ± 0.00 | 80.00 ± 0.00 | 2.0 |" in row
   assert "other" not in text  # not run yet
   assert "`method='erm'`" in text
+
+
+def test_every_run_of_every_issue15_sweep_is_a_valid_config():
+  """configs/sweeps/issue15.py: unique run names, each run a valid config
+  that does not read the test set, and one name always the same run (a
+  shared workdir reads finished runs back by name)."""
+  from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
+  from configs.sweeps import issue15  # pylint: disable=g-import-not-at-top
+  from wcgen.experiments import sweep  # pylint: disable=g-import-not-at-top
+  from wcgen.train import validation  # pylint: disable=g-import-not-at-top
+  base = fmnist_wgan.get_config()
+  by_name = {}
+  for name, runs in issue15.SWEEPS.items():
+    names = [n for n, _ in runs]
+    assert len(names) == len(set(names)), name
+    for run_name, overrides in runs:
+      config = sweep.run_config(base, overrides, 0, False)
+      validation.validate_config(config, device_count=2)
+      assert config.evaluate_test is False
+      assert by_name.setdefault(run_name, overrides) == overrides, run_name
+  # The classifier grid moves one knob of C at a time, the same for all.
+  tuning = dict(issue15.SWEEPS["tuning"])
+  assert tuning["erm_lr2e-3"]["optim.c_lr"] == 2e-3
+  assert {k[len("per_sample_"):] for k in tuning if
+          k.startswith("per_sample_")} == {
+              k[len("erm_"):] for k in tuning if k.startswith("erm_")}

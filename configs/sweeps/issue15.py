@@ -31,6 +31,18 @@ def _per_sample(n):
           "critic_data": "balanced", **_steps(n)}
 
 
+def _classifier_grid(name: str, base: dict):
+  """The classifier's own knobs, one at a time around the defaults (lr
+  1e-3, dropout 0.2, L2 weight decay 5e-4): the same small grid for every
+  method (issue 15's "equal tuning for everyone")."""
+  knobs = {"lr5e-4": {"optim.c_lr": 5e-4}, "lr2e-3": {"optim.c_lr": 2e-3},
+           "drop0": {"dropout_rate": 0.0}, "drop0.4": {"dropout_rate": 0.4},
+           "wd0": {"optim.c_weight_decay": 0.0},
+           "wd2e-3": {"optim.c_weight_decay": 2e-3}}
+  return [(f"{name}_{knob}", {**base, **overrides})
+          for knob, overrides in knobs.items()]
+
+
 # The budget chosen from the "budget" sweep (docs/RESULTS.md): where ERM's
 # validation accuracy flattens.
 BUDGET = 3200
@@ -60,6 +72,16 @@ SWEEPS = {
     # critic nothing to learn then; half the cost), and its control: the
     # same seeds with random noise of the RMS the game's G reached
     # (perturbation_rms in its metrics.jsonl, mean over the game's steps).
+    # Equal tuning: ERM, the best re-balancing loss and the per-sample game
+    # (and its control) each over the same classifier grid; the default
+    # point of each is its run in "levers".
+    "tuning": (
+        _classifier_grid("erm", _erm(BUDGET)) +
+        _classifier_grid("logit_adjusted", {
+            **_erm(BUDGET), "classifier_loss": "logit_adjusted"}) +
+        _classifier_grid("seed_control", {**_erm(BUDGET),
+                                          "method": "seed_control"}) +
+        _classifier_grid("per_sample", _per_sample(BUDGET))),
     "move": [
         (f"per_sample_eps3_{BUDGET}",
          {**_per_sample(BUDGET), "eps": 3.0, "gan_during_warmup": False}),
