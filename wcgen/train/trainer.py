@@ -474,6 +474,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                           "same command to continue.", stop.name or
                           "Preempted", step, workdir)
           raise Stopped(step, stop.name, workdir)
+  except Stopped:
+    raise  # saved and closed above
   except BaseException:
     # An error or kill in the loop: let an in-flight (async) checkpoint
     # save finish, so that the last checkpoint is whole, then re-raise the
