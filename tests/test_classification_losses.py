@@ -1,7 +1,6 @@
 """Long-tail losses against NumPy references written from the papers."""
 
 import jax
-import ml_collections
 import numpy as np
 import pytest
 
@@ -84,17 +83,12 @@ def test_ldam_margins_and_loss():
       np.mean(w[LABELS] * np_ce(30 * adjusted, LABELS)), rtol=1e-5)
 
 
-def _config(**kw):
-  config = ml_collections.ConfigDict(dict(
-      classifier_loss="ce", cb_beta=0.999, cb_kind="softmax", focal_gamma=1.0,
-      la_tau=1.0, ldam_max_margin=0.5, ldam_scale=30.0, drw_start_step=10,
-      posthoc_tau=1.0))
-  config.update(kw)
-  return config
+def _spec(**kw):
+  return cl.LossSpec(**{"cb_beta": 0.999, "drw_start_step": 10, **kw})
 
 
 def test_ldam_drw_switches_weights_on_at_its_step():
-  loss = jax.jit(cl.make_loss(_config(classifier_loss="ldam"), COUNTS))
+  loss = jax.jit(cl.make_loss(_spec(name="ldam"), COUNTS))
   plain = cl.ldam_loss(LOGITS, LABELS, COUNTS, 0.5, 30.0)
   weighted = cl.ldam_loss(LOGITS, LABELS, COUNTS, 0.5, 30.0,
                           cl.effective_number_weights(COUNTS, 0.9999))
@@ -103,6 +97,5 @@ def test_ldam_drw_switches_weights_on_at_its_step():
 
 
 def test_posthoc_offset_is_tau_log_prior():
-  np.testing.assert_allclose(cl.posthoc_offset(_config(posthoc_tau=1.5),
-                                               COUNTS),
+  np.testing.assert_allclose(cl.posthoc_offset(1.5, COUNTS),
                              1.5 * np.log(COUNTS / COUNTS.sum()), rtol=1e-6)

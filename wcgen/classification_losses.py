@@ -15,6 +15,7 @@ class). Each loss returns a scalar mean over the batch.
   (beta = 0.9999) switch on at a given step.
 """
 
+import dataclasses
 from typing import Callable, Optional
 
 import jax
@@ -104,9 +105,23 @@ def ldam_loss(logits: Array, labels: Array, class_counts,
   return weighted_cross_entropy(scale * adjusted, labels, class_weights)
 
 
-def make_loss(config, class_counts) -> LossFn:
-  """The classifier loss a config names, as fn(logits, labels, step)."""
-  name = config.classifier_loss
+@dataclasses.dataclass(frozen=True)
+class LossSpec:
+  """Which classifier loss, and its own parameters (nothing else of a
+  config: `methods.loss_spec` reads them from one)."""
+  name: str = "ce"  # one of LOSSES
+  cb_beta: float = 0.9999
+  cb_kind: str = "softmax"  # "sigmoid", "focal"
+  focal_gamma: float = 1.0
+  la_tau: float = 1.0
+  ldam_max_margin: float = 0.5
+  ldam_scale: float = 30.0
+  drw_start_step: int = -1  # LDAM's deferred re-weighting; -1 off
+
+
+def make_loss(spec: LossSpec, class_counts) -> LossFn:
+  """The classifier loss `spec` names, as fn(logits, labels, step)."""
+  name = spec.name
   if name == "ce":
     return objectives.step_cross_entropy
   if class_counts is None:  # a method built for evaluation, not training
@@ -118,24 +133,25 @@ def make_loss(config, class_counts) -> LossFn:
   counts = np.asarray(class_counts)
   if name == "class_balanced":
     return lambda z, y, step: class_balanced_loss(
-        z, y, counts, config.cb_beta, config.cb_kind, config.focal_gamma)
+        z, y, counts, spec.cb_beta, spec.cb_kind, spec.focal_gamma)
   if name == "logit_adjusted":
-    return lambda z, y, step: logit_adjusted_loss(z, y, counts, config.la_tau)
+    return lambda z, y, step: logit_adjusted_loss(z, y, counts, spec.la_tau)
   if name == "balanced_softmax":
     return lambda z, y, step: balanced_softmax_loss(z, y, counts)
   if name == "ldam":
     drw = jnp.asarray(effective_number_weights(counts, 0.9999))
 
     def ldam(z, y, step):
-      on = (step >= config.drw_start_step) & (config.drw_start_step >= 0)
+      on = (step >= spec.drw_start_step) & (spec.drw_start_step >= 0)
       weights = jnp.where(on, drw, jnp.ones_like(drw))
-      return ldam_loss(z, y, counts, config.ldam_max_margin,
-                       config.ldam_scale, weights)
+      return ldam_loss(z, y, counts, spec.ldam_max_margin,
+                       spec.ldam_scale, weights)
     return ldam
   raise ValueError(f"unknown classifier_loss {name!r}; choose one of "
                    f"{list(LOSSES)}")
 
 
-def posthoc_offset(config, class_counts) -> np.ndarray:
-  """What evaluation subtracts from the logits: posthoc_tau * log pi."""
-  return (config.posthoc_tau * log_prior(class_counts)).astype(np.float32)
+def posthoc_offset(tau: float, class_counts) -> np.ndarray:
+  """What evaluation subtracts from the logits (post-hoc logit adjustment):
+  tau * log pi."""
+  return (tau * log_prior(class_counts)).astype(np.float32)

@@ -67,6 +67,16 @@ def augmentation(config: ml_collections.ConfigDict):
                               max_rotation_deg=config.augment_rotation_deg)
 
 
+def loss_spec(config: ml_collections.ConfigDict
+              ) -> classification_losses.LossSpec:
+  """C's loss on real images, as named by the config's fields."""
+  return classification_losses.LossSpec(
+      name=config.classifier_loss, cb_beta=config.cb_beta,
+      cb_kind=config.cb_kind, focal_gamma=config.focal_gamma,
+      la_tau=config.la_tau, ldam_max_margin=config.ldam_max_margin,
+      ldam_scale=config.ldam_scale, drw_start_step=config.drw_start_step)
+
+
 def _in_compute_dtype(config: ml_collections.ConfigDict, module):
   """`module`, computing in bfloat16 when config.compute_dtype says so."""
   if config.get("compute_dtype", "float32") == "bfloat16":
@@ -92,7 +102,8 @@ def create(config: ml_collections.ConfigDict, num_classes: int,
       config, models.create_classifier(config, num_classes))
   c_tx = classifier_optimizer(config)
   loss_fn = classification_losses.make_loss(
-      config, None if class_counts is None else np.asarray(class_counts))
+      loss_spec(config),
+      None if class_counts is None else np.asarray(class_counts))
   augment_fn = augmentation(config)
   if config.method in ("erm", "oversampling", "augment", "mixup",
                        "seed_control"):

@@ -329,7 +329,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                           reference_classifier(config))
   # Post-hoc logit adjustment (0 unless config.posthoc_tau is set).
   offset = jnp.asarray(classification_losses.posthoc_offset(
-      config, data.train_class_counts))
+      config.posthoc_tau, data.train_class_counts))
 
   init = jax.jit(method.init, static_argnums=1, out_shardings=replicated)
   state = init(jax.random.PRNGKey(config.seed), data.image_shape)
