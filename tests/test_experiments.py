@@ -256,7 +256,8 @@ def test_heavy_model_cells_resolve_to_the_papers_models():
     return config
 
   def parameters(config):
-    net = models.create_classifier(config, 10)
+    net = models.create_classifier(config.classifier, 10, config.dropout_rate,
+                                   config.use_batchnorm)
     x = jnp.zeros((1, 32, 32, 3))
     shapes = jax.eval_shape(lambda: net.init(jax.random.PRNGKey(0), x,
                                              train=False))

@@ -99,7 +99,9 @@ def create(config: ml_collections.ConfigDict, num_classes: int,
   by the driver), or None.
   """
   classifier = _in_compute_dtype(
-      config, models.create_classifier(config, num_classes))
+      config, models.create_classifier(config.classifier, num_classes,
+                                       config.dropout_rate,
+                                       config.use_batchnorm))
   c_tx = classifier_optimizer(config)
   loss_fn = classification_losses.make_loss(
       loss_spec(config),
@@ -120,9 +122,13 @@ def create(config: ml_collections.ConfigDict, num_classes: int,
         optax.adam(lr, b1=opt.gan_b1, b2=opt.gan_b2))
     return WorstCaseGame(
         generator=_in_compute_dtype(
-            config, models.create_generator(config, num_classes, channels)),
+            config, models.create_generator(
+                config.generator, num_classes, channels, config.gen_width,
+                config.perturbation_bound)),
         critic=_in_compute_dtype(config,
-                                 models.create_critic(config, num_classes)),
+                                 models.create_critic(config.critic,
+                                                      num_classes,
+                                                      config.critic_width)),
         classifier=classifier,
         generator_tx=gan_tx(opt.g_lr),
         critic_tx=gan_tx(opt.d_lr),

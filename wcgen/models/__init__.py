@@ -1,6 +1,5 @@
-"""Model zoo: builds the networks a config names."""
-
-import ml_collections
+"""Model zoo: builds each network by name from its own parameters (the
+methods read them from a config)."""
 
 from wcgen.errors import ConfigError
 from wcgen.models.classifiers import TripleGANCNN
@@ -31,28 +30,33 @@ def _check(kind: str, name: str, known) -> None:
     raise ConfigError(f"unknown {kind} {name!r}; choose one of {list(known)}")
 
 
-def create_generator(config: ml_collections.ConfigDict, num_classes: int,
-                     channels: int):
-  _check("generator", config.generator, GENERATORS)
-  if config.generator == "biggan":  # gen_width is BigGAN's ch multiplier
-    return biggan.BigGANGenerator(num_classes, channels, config.gen_width)
-  if config.generator == "residual":
-    return ResidualPerturber(num_classes, channels, config.gen_width,
-                             config.get("perturbation_bound", 0.5))
-  return DCGANGenerator(num_classes, channels, config.gen_width,
-                        conditional_bn=config.generator == "dcgan_cbn")
+def create_generator(name: str, num_classes: int, channels: int, width: int,
+                     perturbation_bound: float = 0.5):
+  """G by name: "dcgan", "dcgan_cbn", "biggan" (width = its ch multiplier)
+  or "residual" (Eq. 8's per-sample G, moving no pixel by more than
+  perturbation_bound)."""
+  _check("generator", name, GENERATORS)
+  if name == "biggan":
+    return biggan.BigGANGenerator(num_classes, channels, width)
+  if name == "residual":
+    return ResidualPerturber(num_classes, channels, width, perturbation_bound)
+  return DCGANGenerator(num_classes, channels, width,
+                        conditional_bn=name == "dcgan_cbn")
 
 
-def create_critic(config: ml_collections.ConfigDict, num_classes: int):
-  _check("critic", config.critic, CRITICS)
-  if config.critic == "biggan":
-    return biggan.BigGANDiscriminator(num_classes, config.critic_width)
-  return ProjectionCritic(num_classes, config.critic_width)
+def create_critic(name: str, num_classes: int, width: int):
+  """D(x, y) by name: "projection" or "biggan"."""
+  _check("critic", name, CRITICS)
+  if name == "biggan":
+    return biggan.BigGANDiscriminator(num_classes, width)
+  return ProjectionCritic(num_classes, width)
 
 
-def create_classifier(config: ml_collections.ConfigDict, num_classes: int):
-  _check("classifier", config.classifier, CLASSIFIERS)
-  if config.classifier == "triple_gan_cnn":
-    return TripleGANCNN(num_classes, config.dropout_rate,
-                        config.use_batchnorm)
-  return _CLASSIFIER_FNS[config.classifier](num_classes, config.use_batchnorm)
+def create_classifier(name: str, num_classes: int, dropout_rate: float = 0.0,
+                      use_batchnorm: bool = True):
+  """C by name: "triple_gan_cnn" (the only one with dropout), "resnet32",
+  "resnet18", "resnet101" or "vgg16"."""
+  _check("classifier", name, CLASSIFIERS)
+  if name == "triple_gan_cnn":
+    return TripleGANCNN(num_classes, dropout_rate, use_batchnorm)
+  return _CLASSIFIER_FNS[name](num_classes, use_batchnorm)
