@@ -9,6 +9,7 @@ from wcgen import methods
 from wcgen.methods.erm import ERM
 from wcgen.methods.worst_case import WorstCaseGame
 from wcgen.core import files
+from wcgen.core import image_grid
 from wcgen.train import trainer
 
 NEW_METHODS = ("oversampling", "mixup", "augment", "gan_augment",
@@ -70,7 +71,7 @@ def test_per_sample_game_runs_end_to_end_with_its_sample_grid(tiny_config,
   assert len(rms) == 2 and rms[0] == 0.0 < rms[1] < 1
   grid = matplotlib.image.imread(
       os.path.join(str(tmp_path), "samples", "step_0000004.png"))
-  assert grid.shape[0] == 10 * 33 + 1
+  assert grid.shape[0] == image_grid.PNG_SCALE * (10 * 33 + 1)
 
 
 def test_a_method_built_without_class_counts_evaluates_but_cannot_train(

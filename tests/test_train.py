@@ -12,6 +12,7 @@ import numpy as np
 
 from wcgen import methods
 from wcgen.core import checkpointing
+from wcgen.core import image_grid
 from wcgen.core import files
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -42,9 +43,11 @@ def test_run_writes_every_artifact_with_finite_values(finished_run):
   assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["2", "4"]
   grid = matplotlib.image.imread(
       os.path.join(workdir, "samples", "step_0000004.png"))
-  # One row per class of 32-pixel images with 1-pixel gaps.
-  assert grid.shape[0] == 10 * 33 + 1
-  assert grid.shape[1] == config.samples_per_class * 33 + 1
+  # One row per class of 32-pixel images with 1-pixel gaps, enlarged, and
+  # the class names in a margin on the left.
+  scale = image_grid.PNG_SCALE
+  assert grid.shape[0] == scale * (10 * 33 + 1)
+  assert grid.shape[1] > scale * (config.samples_per_class * 33 + 1)
   with open(os.path.join(workdir, "results.json")) as f:
     saved = json.load(f)
   assert saved["test_accuracy"] == results["test_accuracy"]
@@ -93,7 +96,6 @@ def test_sample_grid_png_names_each_row_by_its_class(tmp_path):
   """Saved sample grids carry the class names left of their rows (the raw
   grid, for TensorBoard, has none): text pixels appear in the margin at
   every row's height, and nowhere in the margin without labels."""
-  from wcgen.core import image_grid  # pylint: disable=g-import-not-at-top
   import matplotlib.image  # pylint: disable=g-import-not-at-top
   images = np.full((3 * 4, 8, 8, 1), 1.0, np.float32)  # white tiles
   grid = image_grid.make_grid(images, rows=3)

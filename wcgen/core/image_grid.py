@@ -46,8 +46,12 @@ def save_png(path: str, grid: np.ndarray) -> None:
   files.atomic_write_bytes(path, buf.getvalue())
 
 
+# How many times the labelled PNG enlarges the grid's pixels.
+PNG_SCALE = 3
+
+
 def save_labelled_png(path: str, grid: np.ndarray, row_labels: Sequence[str],
-                      pad: int = 1, scale: int = 3) -> None:
+                      pad: int = 1, scale: int = PNG_SCALE) -> None:
   """Writes `grid` (from make_grid with len(row_labels) rows) as PNG with
   each row's label (a class name) written left of it, atomically; pixels
   are enlarged `scale` times so that the images stay legible beside text."""
