@@ -247,7 +247,7 @@ def _mean_metrics(history) -> Dict[str, float]:
 def reference_classifier(config: ml_collections.ConfigDict):
   """fn(images) -> logits of config.reference_run's classifier in inference
   mode, its weights frozen as constants of the step; None when unset."""
-  if not config.get("reference_run"):
+  if not config.reference_run:
     return None
   try:
     ref_config, ref_method, ref_state = features.load_run(
