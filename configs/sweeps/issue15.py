@@ -46,6 +46,9 @@ def _classifier_grid(name: str, base: dict):
 # The budget chosen from the "budget" sweep (docs/RESULTS.md): where ERM's
 # validation accuracy flattens.
 BUDGET = 3200
+# The frozen judge of lever 5: ERM's seed-0 run at BUDGET, relative to the
+# sweep's workdir as the README's command names it.
+REFERENCE_RUN = f"workdirs/sweeps/issue15/erm_{BUDGET}/seed0"
 
 SWEEPS = {
     # The budget: ERM's validation accuracy against the number of steps
@@ -97,5 +100,18 @@ SWEEPS = {
         (f"per_sample_eps3_glr6e-4_{BUDGET}",
          {**_per_sample(BUDGET), "eps": 3.0, "gan_during_warmup": False,
           "optim.g_lr": 6e-4}),
+    ],
+    # Lever 5 on the run where Q moved most (G's lr 2e-3: the two rarest
+    # classes gained, Shirt lost 26 points to samples that no longer look
+    # like their class): a frozen classifier trained on the real data alone
+    # (ERM's seed-0 run of "levers", chosen on nothing but its own
+    # validation score) judges every generated image, and C's loss drops
+    # the ones it gives under 0.5 probability of their label (M2m's
+    # filter). Run after "levers" in the same workdir.
+    "filter": [
+        (f"per_sample_eps3_glr2e-3_filtered_{BUDGET}",
+         {**_per_sample(BUDGET), "eps": 3.0, "gan_during_warmup": False,
+          "optim.g_lr": 2e-3, "reference_run": REFERENCE_RUN,
+          "fake_filter": "threshold", "fake_filter_threshold": 0.5}),
     ],
 }
