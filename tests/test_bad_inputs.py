@@ -4,8 +4,10 @@ says what to do (exit status 2), before or without losing any work."""
 import errno
 import gzip
 import os
+import signal
 import subprocess
 import sys
+import textwrap
 
 import orbax.checkpoint as ocp
 import pytest
@@ -255,6 +257,60 @@ def test_atomic_files_get_the_usual_permissions(tmp_path):
   mask = os.umask(0)
   os.umask(mask)
   assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask
+
+
+# One device thread late to an all-reduce by `argv[1]` seconds: a host
+# callback sleeps on device 0 before the psum, as a device thread starved
+# of its core by other processes would be late.
+_LATE_DEVICE = textwrap.dedent("""
+    import sys, time
+    import jax, jax.numpy as jnp, numpy as np
+    from jax.sharding import NamedSharding, PartitionSpec as P
+    jax.config.update("jax_num_cpu_devices", 2)
+    mesh = jax.make_mesh((2,), ("d",))
+    def late(index):
+      if int(index) == 0:
+        time.sleep(float(sys.argv[1]))
+      return np.float32(1.0)
+    def total(x):
+      w = jax.pure_callback(late, jax.ShapeDtypeStruct((), jnp.float32),
+                            jax.lax.axis_index("d"))
+      return jax.lax.psum(x * w, "d")
+    step = jax.jit(jax.shard_map(total, mesh=mesh, in_specs=P("d"),
+                                 out_specs=P()))
+    x = jax.device_put(jnp.arange(2.0), NamedSharding(mesh, P("d")))
+    print(float(step(x)[0]))
+""")
+
+
+def _late_device(late_s, xla_flags):
+  return subprocess.run([sys.executable, "-c", _LATE_DEVICE, str(late_s)],
+                        capture_output=True, text=True, timeout=120,
+                        env=dict(os.environ, XLA_FLAGS=xla_flags))
+
+
+def test_a_device_late_to_an_all_reduce_aborts_xla_unless_wcgen_waits(
+    monkeypatch):
+  """Issue 14.5's abort, reproduced: XLA:CPU warns when one device thread
+  has waited `warn_stuck` s at an all-reduce for the other, then aborts the
+  whole process `terminate` s later (defaults 20 + 40 s: a run whose
+  device thread is starved for a minute by other runs on the same cores
+  dies with SIGABRT). Scaled down to 1 + 2 s, a device 4 s late aborts;
+  with wcgen's flags added (as every launcher does) the same late device
+  only delays the step, and the sum is right."""
+  warn = "--xla_cpu_collective_call_warn_stuck_timeout_seconds=1"
+  aborted = _late_device(
+      4, f"{warn} --xla_cpu_collective_call_terminate_timeout_seconds=2")
+  assert aborted.returncode == -signal.SIGABRT, aborted.stderr[-2000:]
+  assert "Termination timeout" in aborted.stderr
+  monkeypatch.setenv("XLA_FLAGS", warn)
+  cli.patient_cpu_collectives()
+  assert ("--xla_cpu_collective_call_terminate_timeout_seconds=3600"
+          in os.environ["XLA_FLAGS"])
+  waited = _late_device(4, os.environ["XLA_FLAGS"])
+  assert waited.returncode == 0, waited.stderr[-2000:]
+  assert waited.stdout.strip() == "1.0"
+  assert "may be stuck" in waited.stderr  # it was late, and survived
 
 
 def test_cpu_collectives_wait_for_a_starved_device(monkeypatch):

@@ -247,6 +247,32 @@ def test_a_second_process_on_a_held_workdir_is_refused_in_one_line(
   assert results["steps"] == config.num_train_steps
 
 
+def test_three_runs_on_different_workdirs_share_two_cores_and_finish(
+    tiny_data, tmp_path):
+  """Issue 14.5's done-when: three runs started together, each with the
+  host split into two XLA devices (every step an all-reduce of gradients
+  between device threads that compete for the same two cores with the
+  other two processes' threads and their compiles), all finish."""
+  procs = []
+  for index in range(3):
+    workdir = str(tmp_path / f"run{index}")
+    cmd = [sys.executable, os.path.join(REPO, "launch", "main.py"),
+           "--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py") +
+           ":tiny", f"--workdir={workdir}", "--cpu_devices=2",
+           f"--config.data.data_dir={tiny_data[0]}",
+           f"--config.data.tfds_dir={tiny_data[1]}",
+           f"--config.seed={index}", "--config.num_train_steps=8",
+           "--config.method=erm"]
+    procs.append((workdir, subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+  for workdir, proc in procs:
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-2000:]
+    with open(os.path.join(workdir, "results.json")) as f:
+      results = json.load(f)
+    assert results["steps"] == 8
+
+
 def test_damaged_metrics_lines_are_counted_kept_aside_and_do_not_block(
     tmp_path, caplog):
   """Issue 14.8: garbage appended, a line `42`, a torn row: a resume keeps

@@ -21,13 +21,14 @@ class _QuietLibraries(logging.logging.Filter):
             not any(p in record.pathname for p in ("/orbax/", "/tensorflow")))
 
 
-# XLA:CPU's collectives between the host's devices (one per core) give up
-# when a device thread has not reached an all-reduce within 20 s (then
-# abort the process after 40 s): on a machine shared with other runs, a
-# device thread starved of its core that long (another process compiling
-# or evaluating on every core) killed a healthy run (issue 14.5). A slow
-# peer is not a hang here, so wcgen waits an hour; a value the user sets in
-# $XLA_FLAGS wins.
+# XLA:CPU's all-reduce between the host's devices (one per core) warns
+# when one device thread has waited 20 s for another and aborts the whole
+# process 40 s after that warning: on a machine shared with other runs, a
+# device thread starved of its core for a minute (other processes
+# compiling or evaluating on every core) killed a healthy run (issue 14.5;
+# reproduced scaled down in tests/test_bad_inputs.py). A slow peer is not
+# a hang here, so wcgen waits an hour after the warning; a value the user
+# sets in $XLA_FLAGS wins.
 CPU_COLLECTIVE_FLAGS = (
     "--xla_cpu_collective_timeout_seconds=3600",
     "--xla_cpu_collective_call_terminate_timeout_seconds=3600",
