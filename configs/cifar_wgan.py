@@ -23,15 +23,15 @@ def get_config(arg: str = ""):
   # The paper uses VGG-16 and ResNet-101 on CIFAR-10. Ours at the `cpu`
   # budget: ResNet-32 (0.46 M parameters, ~70 MFLOP per image) so a run
   # takes minutes on 2 cores; ResNet-101 at the `paper` budget.
-  config.classifier = "resnet101" if arg == "paper" else "resnet32"
-  config.augment_flip = True  # CIFAR objects mirror well
+  config.model.classifier.name = "resnet101" if arg == "paper" else "resnet32"
+  config.data.augment.flip = True  # CIFAR objects mirror well
   if arg == "paper":
     # The paper's 32-pixel BigGAN (spectral norm, conditional BatchNorm,
     # residual blocks) with BigGAN's CIFAR width multiplier ch = 64.
-    config.generator = "biggan"
-    config.critic = "biggan"
-    config.gen_width = 64
-    config.critic_width = 64
+    config.model.generator.name = "biggan"
+    config.model.critic.name = "biggan"
+    config.model.generator.width = 64
+    config.model.critic.width = 64
   # Ours at the `cpu` (and `tiny`) budget: the DCGAN generator and
   # projection critic at 3 channels (a BigGAN step costs ~10x on 2 cores).
   return config

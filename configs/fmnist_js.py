@@ -13,6 +13,6 @@ from configs import fmnist_wgan
 
 def get_config(arg: str = ""):
   config = fmnist_wgan.get_config(arg)
-  config.divergence = "js"
-  config.gp_weight = 0.0
+  config.method.divergence = "js"
+  config.method.gp_weight = 0.0
   return config

@@ -4,7 +4,7 @@ The paper's Table 1 (FMNIST columns) setting, sized for a 2-core CPU:
 
   python launch/main.py --config=configs/fmnist_wgan.py --workdir=/tmp/fm
   python launch/main.py --config=configs/fmnist_wgan.py --workdir=/tmp/erm \
-      --config.method=erm
+      --config.method.name=erm
   python launch/main.py --config=configs/fmnist_wgan.py:tiny ...   # tests
 
 The paper leaves most training details out. Each choice below that is ours,
@@ -17,14 +17,31 @@ import ml_collections
 def get_config(arg: str = "") -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
   config.seed = 0
+  # One subtree per consumer, each handed only its own subtree: the data
+  # pipeline (data, data.augment), the method (method: which game or
+  # baseline and its own knobs), the networks (model.generator / critic /
+  # classifier), C's loss on real images (loss), each player's optimiser
+  # (optim.generator / critic / classifier) and the loop (schedule).
+  config.method = ml_collections.ConfigDict()
+  config.model = ml_collections.ConfigDict()
+  config.model.generator = ml_collections.ConfigDict()
+  config.model.critic = ml_collections.ConfigDict()
+  config.model.classifier = ml_collections.ConfigDict()
+  config.loss = ml_collections.ConfigDict()
+  config.optim = ml_collections.ConfigDict()
+  config.optim.generator = ml_collections.ConfigDict()
+  config.optim.critic = ml_collections.ConfigDict()
+  config.optim.classifier = ml_collections.ConfigDict()
+  config.schedule = ml_collections.ConfigDict()
   # "worst_case" (the paper's method), or a baseline in the same harness:
   # "erm", "oversampling", "mixup", "augment", "gan_augment" (DAGAN-style),
   # "triple_gan" (cooperative G), "seed_control" (the per-sample game's
   # control, below). One paragraph each in docs/METHODS.md.
-  config.method = "worst_case"
+  config.method.name = "worst_case"
 
   # ---------------------------------------------------------------- data --
   config.data = ml_collections.ConfigDict()
+  config.data.augment = ml_collections.ConfigDict()
   config.data.name = "fashion_mnist"
   # Directory with the original files (IDX .gz for (Fashion-)MNIST); also
   # $WCGEN_DATA_DIR and Debian's /usr/share/datasets/fashion-mnist.
@@ -71,30 +88,30 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
 
   # ---------------------------------------------------------- the game --
   # Radius of the Wasserstein ball; lambda = 1/eps. The paper's best: 0.3.
-  config.eps = 0.3
+  config.method.eps = 0.3
   # "wasserstein" (Eq. 10, WGAN-GP critic) or "js" (Eq. 14).
-  config.divergence = "wasserstein"
+  config.method.divergence = "wasserstein"
   # Ours: the WGAN-GP paper's weight, the standard with Adam(0.5, 0.9).
-  config.gp_weight = 10.0
+  config.method.gp_weight = 10.0
   # Ours: one critic update per step. With Adam(b1=0.5) and lr 2e-4 for
   # both nets a conditional projection critic kept up in our runs, and each
   # extra critic update costs ~30% of a CPU step.
-  config.n_critic = 1
-  config.latent_dim = 128
+  config.method.n_critic = 1
+  config.model.generator.latent_dim = 128
   # Ours: G draws labels uniformly over classes, so the rare classes get as
   # many worst-case samples as common ones ("data" = the batch's labels).
-  config.label_sampling = "balanced"
+  config.method.label_sampling = "balanced"
   # Weights of C's loss on generated (Q) and real images. Eq. 10 has only
   # the Q term; ours: both, since C must also fit the data it will be
   # tested on, and an early G's samples carry little class signal.
-  config.fake_weight = 1.0
-  config.real_weight = 1.0
+  config.method.fake_weight = 1.0
+  config.method.real_weight = 1.0
   # Real images the critic sees: "batch" (the training batch, with its
   # long-tailed label mix: D(., Ankle boot) sees ~0.3 real rows a batch at
   # IF=100 while G pushes ~6 balanced ones through it) or "balanced" (a
   # class-balanced companion batch, and G's samples for D drawn with the
   # same labels): issue 15's lever 1.
-  config.critic_data = "batch"
+  config.method.critic_data = "batch"
   # Generator "residual" is the per-sample G(x_i, y_i, z) of Eq. 8 (seed +
   # bounded residual, identity at start; see models.ResidualPerturber and
   # docs/METHODS.md). Its seeds come from a class-balanced stream, and the
@@ -102,25 +119,25 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # a pixel, in [-1, 1] units; and the weight of the explicit transport
   # cost mean ||G(x) - x||^2 (Eq. 4-5's Lagrangian term, Sinha et al.'s
   # WRM form) in G's loss, 0 = the ball is left to the critic (Eq. 10).
-  config.perturbation_bound = 0.5
-  config.transport_weight = 0.0
+  config.model.generator.perturbation_bound = 0.5
+  config.method.transport_weight = 0.0
   # False: G and D are frozen during the warm-up and C trains on real data
   # alone (the same update of C the joint step makes then, at a third of
   # its cost). For the per-sample G, which needs no GAN pre-training; the
   # paper's G(z, y) needs it to draw classes at all (True, the default).
-  config.gan_during_warmup = True
+  config.method.gan_during_warmup = True
   # DiffAugment (Zhao et al. 2020) of every critic input, real and
   # generated: translation by up to 1/8 of the side and a cutout of half
   # the side, their settings; the standard fix for GANs on little data
   # (issue 15's lever 2: the rare classes have 57-265 images).
-  config.critic_augment = False
+  config.method.critic_augment = False
   # method=seed_control, the control of the per-sample game: C trains on
   # the same class-balanced companion batch, with the same fake_weight and
   # from the same step (warmup_steps), unperturbed (0: oversampling at the
   # game's rate) or with random Gaussian noise of this RMS per image (set it
   # to the game's logged perturbation_rms: a random perturbation of the
   # worst case's size).
-  config.control_noise_rms = 0.0
+  config.method.control_noise_rms = 0.0
   # A finished run (its workdir) whose classifier, frozen, judges G's
   # samples: the game then logs reference_acc_fake every step (the class
   # fidelity of Q, by a classifier the game did not shape; e.g. an ERM run
@@ -129,9 +146,9 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # ("probability") or drops those below fake_filter_threshold
   # ("threshold", as M2m drops failed translations): issue 15's lever 5.
   # Ours; off by default (not yet measured).
-  config.reference_run = ""
-  config.fake_filter = "none"
-  config.fake_filter_threshold = 0.5
+  config.method.reference_run = ""
+  config.method.fake_filter = "none"
+  config.method.fake_filter_threshold = 0.5
   # Ours: steps of plain conditional WGAN-GP (G without the CE term, C on
   # real data only) before the game starts; 0 = the paper's game throughout.
   # An untrained G's samples carry no class signal: training C on them, and
@@ -142,34 +159,35 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # set, before the validation split existed; not yet re-chosen on
   # validation (issue 15: the sweeps in configs/sweeps/issue15.py keep half
   # the budget, and no warm-up length has been compared on validation).
-  config.warmup_steps = 400
+  config.method.warmup_steps = 400
 
   # ---------------------------------------------- classifier loss (real) --
   # Loss of C on real images, for every method: "ce" (the paper's),
   # "class_balanced", "logit_adjusted", "balanced_softmax" or "ldam"; with
   # method=worst_case a non-CE loss combines the game with re-balancing.
-  config.classifier_loss = "ce"
-  config.cb_beta = 0.9999  # Cui et al.'s best on CIFAR-LT
-  config.cb_kind = "softmax"  # or "sigmoid", "focal"
-  config.focal_gamma = 1.0
-  config.la_tau = 1.0  # Menon et al.'s default
-  config.ldam_max_margin = 0.5  # Cao et al.'s C
-  config.ldam_scale = 30.0
-  config.drw_start_step = -1  # LDAM-DRW: re-weighting from this step; -1 off
+  config.loss.name = "ce"
+  config.loss.cb_beta = 0.9999  # Cui et al.'s best on CIFAR-LT
+  config.loss.cb_kind = "softmax"  # or "sigmoid", "focal"
+  config.loss.focal_gamma = 1.0
+  config.loss.la_tau = 1.0  # Menon et al.'s default
+  config.loss.ldam_max_margin = 0.5  # Cao et al.'s C
+  config.loss.ldam_scale = 30.0
+  # LDAM-DRW: re-weighting from this step; -1 off.
+  config.loss.drw_start_step = -1
   # Post-hoc logit adjustment at evaluation: logits - tau log pi (0 = off).
-  config.posthoc_tau = 0.0
+  config.loss.posthoc_tau = 0.0
 
   # ----------------------------------------------------------- baselines --
   # mixup's Beta(alpha, alpha); 1.0 is Zhang et al.'s CIFAR-10 setting.
-  config.mixup_alpha = 1.0
+  config.method.mixup_alpha = 1.0
   # Standard augmentation of real batches for any method (method=augment
   # turns it on for ERM): pad-and-crop, horizontal flip, rotation. Ours:
   # CIFAR's usual 4-pixel crop; +-15 degrees; flips suit clothes (and CIFAR),
   # not digits (mnist_wgan.py turns them off).
-  config.augment = False
-  config.augment_crop_pad = 4
-  config.augment_flip = True
-  config.augment_rotation_deg = 15.0
+  config.data.augment.enabled = False
+  config.data.augment.crop_pad = 4
+  config.data.augment.flip = True
+  config.data.augment.rotation_deg = 15.0
   # Training stream: "uniform" epochs, or "class_balanced" re-sampling
   # (what method=oversampling uses) for any method.
   config.data.sampling = "uniform"
@@ -178,28 +196,29 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # "dcgan" (label concatenated to z, as in the conditional WGAN-GP the
   # paper builds on), "dcgan_cbn" (also class-conditional BatchNorm in every
   # layer, as cGAN-projection generators and BigGAN do) or "biggan".
-  config.generator = "dcgan"
-  config.critic = "projection"
-  config.classifier = "triple_gan_cnn"
+  config.model.generator.name = "dcgan"
+  config.model.critic.name = "projection"
+  config.model.classifier.name = "triple_gan_cnn"
   # Ours: half DCGAN's usual 64 so that a CPU step takes ~1 s (G 0.45M,
   # D 0.17M parameters); 28x28 digits/clothes need no more.
-  config.gen_width = 32
-  config.critic_width = 32
-  config.dropout_rate = 0.2
-  config.use_batchnorm = True
+  config.model.generator.width = 32
+  config.model.critic.width = 32
+  config.model.classifier.dropout_rate = 0.2
+  config.model.classifier.use_batchnorm = True
   # "float32", or "bfloat16": every network computes in bfloat16 from
   # float32 master weights (wcgen.models.precision), for GPUs and TPUs; on
   # this CPU it is slower, so float32 stays the default.
-  config.compute_dtype = "float32"
+  config.model.compute_dtype = "float32"
 
   # ----------------------------------------------------------- optimisers --
-  config.optim = ml_collections.ConfigDict()
   # The paper's G/D learning rate, 2e-4, with Adam; betas (0.5, 0.9) are
   # ours (the WGAN-GP paper's for conditional models).
-  config.optim.g_lr = 2e-4
-  config.optim.d_lr = 2e-4
-  config.optim.gan_b1 = 0.5
-  config.optim.gan_b2 = 0.9
+  config.optim.generator.lr = 2e-4
+  config.optim.critic.lr = 2e-4
+  config.optim.generator.b1 = 0.5
+  config.optim.generator.b2 = 0.9
+  config.optim.critic.b1 = 0.5
+  config.optim.critic.b2 = 0.9
   # The paper's "Adam, lr 0.02" for C is implausible for Adam (it diverges
   # for this CNN); ours: Adam lr 1e-3 with cosine decay (the paper says
   # "learning rate decay"). Weight decay 5e-4 (its Table 5 keeps WD on) is
@@ -207,56 +226,56 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # torch.optim.Adam(weight_decay=5e-4) does in the PyTorch code such
   # numbers come from. (Until issue 15 it went to optax.adamw, which
   # multiplies it by the learning rate: 5e-7 per step, no effect at all.)
-  config.optim.c_lr = 1e-3
-  config.optim.c_final_lr_fraction = 0.01
-  config.optim.c_weight_decay = 5e-4
+  config.optim.classifier.lr = 1e-3
+  config.optim.classifier.final_lr_fraction = 0.01
+  config.optim.classifier.weight_decay = 5e-4
 
   # ----------------------------------------------------------- schedule --
-  config.batch_size = 64
+  config.schedule.batch_size = 64
   # ~3.4 passes over the 14.9k images of FMNIST-LT IF=100: about 13 minutes
   # for the game and 4 for ERM on 2 CPU cores (the README's main job).
-  config.num_train_steps = 800
-  config.log_every_steps = 50
-  config.eval_every_steps = 200
-  config.checkpoint_every_steps = 200
-  config.max_checkpoints_to_keep = 2
+  config.schedule.num_train_steps = 800
+  config.schedule.log_every_steps = 50
+  config.schedule.eval_every_steps = 200
+  config.schedule.checkpoint_every_steps = 200
+  config.schedule.max_checkpoints_to_keep = 2
   # Each player's optimizer skips an update whose gradients hold NaN/Inf and
   # counts it; the run stops with an error once the players have skipped
   # more than this many in all (the last checkpoint stays intact).
-  config.max_skipped_updates = 20
-  config.eval_batch_size = 500
+  config.schedule.max_skipped_updates = 20
+  config.schedule.eval_batch_size = 500
   # Read the test set at the end of the run. Evaluations during training
   # score the validation split only. Tuning sweeps set False, so that the
   # test set is not even computed while choices are being made.
-  config.evaluate_test = True
+  config.schedule.evaluate_test = True
   # Sample grid: this many images per class row.
-  config.samples_per_class = 10
+  config.schedule.samples_per_class = 10
 
   if arg == "tiny":
-    config.batch_size = 8
-    config.num_train_steps = 4
-    config.log_every_steps = 2
-    config.eval_every_steps = 2
-    config.checkpoint_every_steps = 2
-    config.eval_batch_size = 16
-    config.samples_per_class = 2
-    config.gen_width = 4
-    config.critic_width = 4
-    config.latent_dim = 8
+    config.schedule.batch_size = 8
+    config.schedule.num_train_steps = 4
+    config.schedule.log_every_steps = 2
+    config.schedule.eval_every_steps = 2
+    config.schedule.checkpoint_every_steps = 2
+    config.schedule.eval_batch_size = 16
+    config.schedule.samples_per_class = 2
+    config.model.generator.width = 4
+    config.model.critic.width = 4
+    config.model.generator.latent_dim = 8
     config.data.imbalance_factor = 2.0
     config.data.validation_per_class = 2
-    config.warmup_steps = 1
+    config.method.warmup_steps = 1
   elif arg == "paper":
     # `reproduce.py --budget=paper`: our guess at a GPU-scale budget (the
     # paper gives none): ~85 epochs of FMNIST-LT(100) at batch 64, DCGAN's
     # usual width 64, a 10% warm-up.
-    config.num_train_steps = 20000
-    config.warmup_steps = 2000
-    config.log_every_steps = 100
-    config.eval_every_steps = 2000
-    config.checkpoint_every_steps = 1000
-    config.gen_width = 64
-    config.critic_width = 64
+    config.schedule.num_train_steps = 20000
+    config.method.warmup_steps = 2000
+    config.schedule.log_every_steps = 100
+    config.schedule.eval_every_steps = 2000
+    config.schedule.checkpoint_every_steps = 1000
+    config.model.generator.width = 64
+    config.model.critic.width = 64
   elif arg:
     raise ValueError(f"unknown config argument {arg!r}; use '', 'tiny' or "
                      "'paper'")

@@ -13,5 +13,5 @@ from configs import fmnist_wgan
 def get_config(arg: str = ""):
   config = fmnist_wgan.get_config(arg)
   config.data.name = "mnist"
-  config.augment_flip = False  # a mirrored digit is no digit
+  config.data.augment.flip = False  # a mirrored digit is no digit
   return config

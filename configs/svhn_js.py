@@ -9,6 +9,6 @@ from configs import svhn_wgan
 
 def get_config(arg: str = ""):
   config = svhn_wgan.get_config(arg)
-  config.divergence = "js"
-  config.gp_weight = 0.0  # the gradient penalty belongs to the W critic
+  config.method.divergence = "js"
+  config.method.gp_weight = 0.0  # the gradient penalty belongs to the W critic
   return config

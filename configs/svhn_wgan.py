@@ -22,5 +22,5 @@ def get_config(arg: str = ""):
   config.data.test_distortion = "gaussian"
   config.data.test_distortion_level = 0.5
   config.data.test_distortion_fraction = 0.7
-  config.augment_flip = False  # a mirrored digit is no digit
+  config.data.augment.flip = False  # a mirrored digit is no digit
   return config

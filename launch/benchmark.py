@@ -35,7 +35,7 @@ config_flags.DEFINE_config_file("config", None, "Training config file.",
 flags.DEFINE_list("batch_sizes", ["32", "64", "128", "256"],
                   "Global batch sizes to time.")
 flags.DEFINE_enum("dtype", "", ["", "float32", "bfloat16"], "Compute dtype "
-                  "(config.compute_dtype); default: the config's.")
+                  "(config.model.compute_dtype); default: the config's.")
 flags.DEFINE_integer("steps", 10, "Timed steps per batch size.")
 flags.DEFINE_integer("warmup", 2, "Untimed steps after compilation.")
 flags.DEFINE_string("csv", None, "Also write the table to this CSV file.")
@@ -83,7 +83,7 @@ def pipeline_images_per_second(config, batch_size: int, batches: int):
   """
   import numpy as np  # pylint: disable=g-import-not-at-top
   from wcgen.data import input_pipeline  # pylint: disable=g-import-not-at-top
-  data = input_pipeline.create_datasets(config)
+  data = input_pipeline.create_datasets(config.data)
   rows = np.arange(batch_size)
   result = {}
   for name, ds in (
@@ -117,12 +117,12 @@ def benchmark():
 
   config = FLAGS.config
   if FLAGS.dtype:
-    config.compute_dtype = FLAGS.dtype
+    config.model.compute_dtype = FLAGS.dtype
   for batch_size in map(int, FLAGS.batch_sizes):  # as training would check
     candidate = copy.deepcopy(config)
-    candidate.batch_size = batch_size
+    candidate.schedule.batch_size = batch_size
     validation.validate_config(candidate, jax.device_count())
-  dtype = config.get("compute_dtype", "float32")
+  dtype = config.model.compute_dtype
   spec = sources.get_spec(config.data.name)
   image_shape = (config.data.image_size,) * 2 + (spec.image_shape[-1],)
   mesh = trainer.make_mesh()
@@ -172,7 +172,7 @@ def benchmark():
     median = float(np.median(times))
     stats = jax.devices()[0].memory_stats() or {}
     rows.append({
-        "method": config.method, "dtype": dtype, "batch": batch_size,
+        "method": config.method.name, "dtype": dtype, "batch": batch_size,
         "devices": jax.device_count(), "compile_s": round(compile_s, 2),
         "step_s": round(median, 4),
         "images_per_s": round(batch_size / median, 1),

@@ -2,7 +2,7 @@ r"""The main job: ERM, re-balancing and the worst case on one data set.
 
   python launch/compare.py --workdir=/tmp/wcgen_fmnist \
       [--config=configs/fmnist_wgan.py] [--runs=erm,logit_adjusted,worst_case] \
-      [--config.num_train_steps=...]
+      [--config.schedule.num_train_steps=...]
 
 Each run (ERM, the logit-adjusted ERM baseline and the worst-case method
 by default; wcgen.experiments.compare.PRESETS) trains in WORKDIR/<run>

@@ -30,7 +30,7 @@ def report(config, workdir):
   from wcgen.train import validation  # pylint: disable=g-import-not-at-top
   validation.validate_config(config, 1)
   files.make_workdir(workdir)
-  data = input_pipeline.create_datasets(config)
+  data = input_pipeline.create_datasets(config.data)
   summary = data_report.write_report(data, workdir)
   print(data_report.format_table(summary))
   print(f"measured imbalance factor {summary['imbalance_factor_measured']:.1f}, "

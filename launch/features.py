@@ -43,7 +43,7 @@ def make_plots():
   config, method, state = features.load_run(FLAGS.workdir)
   ref = (features.load_run(FLAGS.reference_workdir)
          if FLAGS.reference_workdir else (config, method, state))
-  data = input_pipeline.create_datasets(config)
+  data = input_pipeline.create_datasets(config.data)
   rng = np.random.default_rng(0)
   n = min(FLAGS.samples, len(data.test_labels))
   rows = rng.choice(len(data.test_labels), n, replace=False)

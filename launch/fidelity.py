@@ -39,7 +39,7 @@ def fidelity():
   from wcgen.eval import fidelity as fidelity_lib  # pylint: disable=g-import-not-at-top
   config, method, state = features.load_run(FLAGS.workdir)
   _, reference, reference_state = features.load_run(FLAGS.reference)
-  data = input_pipeline.create_datasets(config)
+  data = input_pipeline.create_datasets(config.data)
   result = fidelity_lib.class_fidelity(method, state, reference,
                                        reference_state, data,
                                        FLAGS.samples_per_class)

@@ -1,7 +1,7 @@
 r"""Trains and evaluates one wcgen run.
 
   python launch/main.py --config=configs/fmnist_wgan.py --workdir=/tmp/run \
-      [--config.method=erm] [--config.eps=0.3] [--config.data.data_dir=DIR]
+      [--config.method.name=erm] [--config.method.eps=0.3] [--config.data.data_dir=DIR]
 
 Multi-host: pass --distributed (and, where JAX cannot auto-detect the
 cluster, --coordinator_address, --num_processes, --process_id).

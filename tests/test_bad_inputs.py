@@ -52,20 +52,20 @@ def _raw_dir_with(tmp_path, damage):
 
 # (name, config overrides, expected part of the one line)
 CONFIG_CASES = [
-    ("eps zero", {"eps": 0.0}, "eps must be > 0"),
+    ("eps zero", {"method.eps": 0.0}, "eps must be > 0"),
     ("imbalance factor < 1", {"data.imbalance_factor": 0.5},
      "imbalance_factor must be >= 1"),
-    ("unknown method", {"method": "magic"}, "unknown method 'magic'"),
+    ("unknown method", {"method.name": "magic"}, "unknown method.name 'magic'"),
     ("unknown dataset", {"data.name": "imagenet"},
-     "unknown dataset 'imagenet'"),
-    ("unknown classifier loss", {"classifier_loss": "focal2"},
-     "unknown classifier_loss 'focal2'"),
-    ("unknown divergence", {"divergence": "kl"}, "unknown divergence 'kl'"),
-    ("batch size zero", {"batch_size": 0},
+     "unknown data.name 'imagenet'"),
+    ("unknown classifier loss", {"loss.name": "focal2"},
+     "unknown loss.name 'focal2'"),
+    ("unknown divergence", {"method.divergence": "kl"}, "unknown method.divergence 'kl'"),
+    ("batch size zero", {"schedule.batch_size": 0},
      "batch_size must be a positive integer"),
-    ("batch size as text", {"batch_size": "64"},
+    ("batch size as text", {"schedule.batch_size": "64"},
      "batch_size must be a positive integer, got '64'"),
-    ("steps as float", {"num_train_steps": 10.5},
+    ("steps as float", {"schedule.num_train_steps": 10.5},
      "num_train_steps must be a positive integer"),
     ("fraction above 1", {"data.train_fraction": 1.5},
      r"train_fraction must be in (0, 1]"),
@@ -79,18 +79,18 @@ CONFIG_CASES = [
      {"data.label_noise": "pair", "data.label_noise_rate": 0.99},
      "label_noise_rate=0.99 with pair noise over 10 classes must be below "
      "0.5"),
-    ("unknown generator", {"generator": "stylegan"},
-     "unknown generator 'stylegan'"),
-    ("checkpoint not on log grid", {"checkpoint_every_steps": 3},
-     "must be a multiple of log_every_steps"),
+    ("unknown generator", {"model.generator.name": "stylegan"},
+     "unknown model.generator.name 'stylegan'"),
+    ("checkpoint not on log grid", {"schedule.checkpoint_every_steps": 3},
+     "must be a multiple of schedule.log_every_steps"),
     # 159 = the long tail (IF 2) over the 22 images per class left after 2
     # are held out for validation: 22, 20, 19, 17, 16, 15, 14, 13, 12, 11.
-    ("batch larger than data", {"batch_size": 4096, "eval_batch_size": 16},
+    ("batch larger than data", {"schedule.batch_size": 4096, "schedule.eval_batch_size": 16},
      "batch_size 4096 exceeds the 159 training images"),
-    ("negative skip limit", {"max_skipped_updates": -1},
+    ("negative skip limit", {"schedule.max_skipped_updates": -1},
      "max_skipped_updates must be an integer >= 0"),
-    ("unknown compute dtype", {"compute_dtype": "float16"},
-     "unknown compute_dtype 'float16'"),
+    ("unknown compute dtype", {"model.compute_dtype": "float16"},
+     "unknown model.compute_dtype 'float16'"),
 ]
 
 
@@ -187,7 +187,7 @@ def test_disk_full_while_saving_a_checkpoint(tiny_config, tmp_path, capsys,
     raise SystemExit(code)
 
   monkeypatch.setattr(os, "_exit", exit_without_finalising)
-  tiny_config.method = "erm"
+  tiny_config.method.name = "erm"
   workdir = str(tmp_path / "run")
   line = _expect_one_line(capsys, trainer.train_and_evaluate, tiny_config,
                           workdir, match="No space left on device")
@@ -218,12 +218,12 @@ def test_disk_full_while_writing_results_keeps_the_old_file(tmp_path,
 LAUNCHER_CASES = [
     ("config file missing", ["--config=configs/no_such_config.py"],
      "cannot load the --config file"),
-    ("override of wrong type", ["--config.batch_size=abc"],
-     "flag --config.batch_size=abc: invalid literal for int()"),
+    ("override of wrong type", ["--config.schedule.batch_size=abc"],
+     "flag --config.schedule.batch_size=abc: invalid literal for int()"),
     ("unknown override", ["--config.no_such_field=1"],
      "unknown config field 'no_such_field'"),
     ("batch not divisible by devices",
-     ["--cpu_devices=4", "--config.batch_size=6"],
+     ["--cpu_devices=4", "--config.schedule.batch_size=6"],
      "batch_size=6 is not divisible by the 4 devices"),
     ("unknown config argument (issue 14.11)",
      ["--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py") +

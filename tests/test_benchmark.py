@@ -24,7 +24,7 @@ def test_erm_step_flops_are_three_forward_passes(tiny_data, tmp_path):
   out = str(tmp_path / "bench.csv")
   cmd = [sys.executable, os.path.join(REPO, "launch", "benchmark.py"),
          "--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py") +
-         ":tiny", "--config.method=erm", "--batch_sizes=8", "--steps=1",
+         ":tiny", "--config.method.name=erm", "--batch_sizes=8", "--steps=1",
          "--warmup=0", "--pipeline_batches=2", "--cpu_devices=2",
          f"--config.data.data_dir={tiny_data[0]}",
          f"--config.data.tfds_dir={tiny_data[1]}", f"--csv={out}"]
@@ -52,5 +52,5 @@ def test_batch_that_does_not_divide_over_the_devices_is_one_line():
   proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
   assert proc.returncode == 2
   errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
-  assert errors == ["error: batch_size=7 is not divisible by the 2 devices; "
+  assert errors == ["error: schedule.batch_size=7 is not divisible by the 2 devices; "
                     "use a multiple of 2"]

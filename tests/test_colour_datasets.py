@@ -24,7 +24,7 @@ def colour_data(tmp_path_factory):
 def _config(name, method, colour_data):
   from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
   config = fmnist_wgan.get_config("tiny")
-  config.method = method
+  config.method.name = method
   config.data.name = name
   config.data.data_dir, config.data.tfds_dir = colour_data
   return config
@@ -66,7 +66,7 @@ def test_cifar_wgan_tiny_config_runs_the_game(tmp_path, colour_data):
   from configs import cifar_wgan  # pylint: disable=g-import-not-at-top
   config = cifar_wgan.get_config("tiny")
   config.data.data_dir, config.data.tfds_dir = colour_data
-  assert (config.data.name, config.classifier) == ("cifar10", "resnet32")
+  assert (config.data.name, config.model.classifier.name) == ("cifar10", "resnet32")
   results = trainer.train_and_evaluate(config, str(tmp_path))
   # 2 images per class held out for validation, then the config's IF=10
   # by the paper's rule over the 10 left: the rarest keeps round(1.0) = 1.
@@ -75,7 +75,7 @@ def test_cifar_wgan_tiny_config_runs_the_game(tmp_path, colour_data):
   with open(os.path.join(str(tmp_path), "metrics.jsonl")) as f:
     rows = [json.loads(line) for line in f]
   game_rows = [r for r in rows if "w_distance" in r]
-  assert game_rows and game_rows[-1]["step"] == config.num_train_steps
+  assert game_rows and game_rows[-1]["step"] == config.schedule.num_train_steps
   assert 0.0 <= results["test_accuracy"] <= 1.0
   import numpy as np  # pylint: disable=g-import-not-at-top
   from PIL import Image  # pylint: disable=g-import-not-at-top

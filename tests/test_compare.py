@@ -33,7 +33,7 @@ def test_comparison_names_the_classes_and_shows_both_splits():
 
 
 def test_sweep_summary_is_mean_and_std_over_seeds_by_name():
-  runs = [("erm_800", {"method": "erm"}), ("other", {"eps": 0.1})]
+  runs = [("erm_800", {"method.name": "erm"}), ("other", {"method.eps": 0.1})]
   results = {"erm_800": [_result(0.8, 0.80), _result(0.8, 0.84)]}
   text = sweep.summary(results, runs)
   header, _, row = text.splitlines()[:3]
@@ -42,7 +42,7 @@ def test_sweep_summary_is_mean_and_std_over_seeds_by_name():
   assert row.startswith("| erm_800 | 2 | 82.00 ± 2.83 | 82.00 ± 2.83 |")
   assert "| 50.00 ± 0.00 | 80.00 ± 0.00 | 2.0 |" in row
   assert "other" not in text  # not run yet
-  assert "`method='erm'`" in text
+  assert "`method.name='erm'`" in text
 
 
 def test_every_run_of_every_issue15_sweep_is_a_valid_config():
@@ -61,11 +61,11 @@ def test_every_run_of_every_issue15_sweep_is_a_valid_config():
     for run_name, overrides in runs:
       config = sweep.run_config(base, overrides, 0, False)
       validation.validate_config(config, device_count=2)
-      assert config.evaluate_test is False
+      assert config.schedule.evaluate_test is False
       assert by_name.setdefault(run_name, overrides) == overrides, run_name
   # The classifier grid moves one knob of C at a time, the same for all.
   tuning = dict(issue15.SWEEPS["tuning"])
-  assert tuning["erm_lr2e-3"]["optim.c_lr"] == 2e-3
+  assert tuning["erm_lr2e-3"]["optim.classifier.lr"] == 2e-3
   assert {k[len("per_sample_"):] for k in tuning if
           k.startswith("per_sample_")} == {
               k[len("erm_"):] for k in tuning if k.startswith("erm_")}

@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from flax import traverse_util
 
 from wcgen.experiments import grid
 from wcgen.experiments import report
@@ -84,13 +85,15 @@ def test_cell_config_applies_overrides_and_seed_only():
                 if c.id == "fashion_mnist_if20")
   config = grid.cell_config(base, row, column, seed=2,
                             extra={"data.data_dir": "/d"})
-  assert config.method == "erm" and config.classifier_loss == "class_balanced"
+  assert config.method.name == "erm" and config.loss.name == "class_balanced"
   assert config.data.imbalance_factor == 20.0 and config.seed == 2
   assert config.data.data_dir == "/d"
   assert config.data.subset_seed == base.data.subset_seed  # one fixed subset
-  changed = {k for k in base.to_dict() if base.to_dict()[k] !=
-             config.to_dict()[k]}
-  assert changed == {"method", "classifier_loss", "seed", "data"}
+  old, new = (traverse_util.flatten_dict(c.to_dict(), sep=".")
+              for c in (base, config))
+  assert {k for k in old if old[k] != new[k]} == {
+      "method.name", "loss.name", "seed", "data.imbalance_factor",
+      "data.data_dir"}
 
 
 def test_plan_filters_and_skips_rows_not_in_wcgen():
@@ -187,7 +190,7 @@ def test_smoke_budget_of_each_table_runs_and_resumes(tiny_data, tmp_path):
                       "seed1", "results.json")
   with open(path) as f:
     tampered = json.load(f)
-  tampered["config"]["num_train_steps"] = 12345
+  tampered["config"]["schedule"]["num_train_steps"] = 12345
   with open(path, "w") as f:
     json.dump(tampered, f)
   proc = subprocess.run(
@@ -198,7 +201,7 @@ def test_smoke_budget_of_each_table_runs_and_resumes(tiny_data, tmp_path):
   assert proc.returncode == 2
   error = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
   assert len(error) == 1, proc.stderr[-2000:]
-  assert "num_train_steps: 12345 -> 4" in error[0]
+  assert "schedule.num_train_steps: 12345 -> 4" in error[0]
   assert "seed1" in error[0] and "use a new --workdir" in error[0]
   with open(path) as f:
     assert json.load(f) == tampered
@@ -256,8 +259,8 @@ def test_heavy_model_cells_resolve_to_the_papers_models():
     return config
 
   def parameters(config):
-    net = models.create_classifier(config.classifier, 10, config.dropout_rate,
-                                   config.use_batchnorm)
+    net = models.create_classifier(config.model.classifier.name, 10, config.model.classifier.dropout_rate,
+                                   config.model.classifier.use_batchnorm)
     x = jnp.zeros((1, 32, 32, 3))
     shapes = jax.eval_shape(lambda: net.init(jax.random.PRNGKey(0), x,
                                              train=False))
@@ -265,12 +268,12 @@ def test_heavy_model_cells_resolve_to_the_papers_models():
                for l in jax.tree.leaves(shapes["params"]))
 
   vgg = cell(tables.TABLES["2"], "erm_vgg", "svhn_cropped_s0.1")
-  assert (vgg.classifier, vgg.method, vgg.data.name) == (
+  assert (vgg.model.classifier.name, vgg.method.name, vgg.data.name) == (
       "vgg16", "erm", "svhn_cropped")
   assert vgg.data.test_distortion == "salt_pepper"
   assert parameters(vgg) == 14_728_266 - 4_224  # test_model_zoo's count
   no_bn = cell(tables.TABLES["5"], "erm", "no_bn")
-  assert (no_bn.classifier, no_bn.use_batchnorm) == ("resnet101", False)
+  assert (no_bn.model.classifier.name, no_bn.model.classifier.use_batchnorm) == ("resnet101", False)
   assert no_bn.data.train_fraction == 0.2 and no_bn.data.name == "cifar10"
   assert parameters(no_bn) < 42_512_970  # ResNet-101 less its BatchNorms
 
@@ -425,7 +428,7 @@ def test_fashion_mnist_stand_in_table_smoke(tiny_data, tmp_path):
                          "worst_case_per_sample", "fashion_mnist_g0.3",
                          "seed0", "results.json")) as f:
     result = json.load(f)
-  assert result["config"]["generator"] == "residual"
+  assert result["config"]["model"]["generator"]["name"] == "residual"
   assert result["test_distortion"]["level"] == 0.3
   line = next(l for l in text.splitlines() if l.startswith("| Ours, per"))
   assert line.split(" | ")[1].strip(" |") == (

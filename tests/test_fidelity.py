@@ -22,11 +22,11 @@ def test_identity_generator_scores_like_its_seed_images(tiny_config, tmp_path):
   """A per-sample G at initialisation is the identity, so the accuracy on
   Q of C and of the reference equals their accuracy on the seed images
   themselves, computed directly."""
-  tiny_config.generator, tiny_config.critic_data = "residual", "balanced"
-  data = input_pipeline.create_datasets(tiny_config)
+  tiny_config.model.generator.name, tiny_config.method.critic_data = "residual", "balanced"
+  data = input_pipeline.create_datasets(tiny_config.data)
   game = methods.create(tiny_config, 10, 1)
   state = game.init(jax.random.PRNGKey(0), data.image_shape)
-  tiny_config.method = "erm"
+  tiny_config.method.name = "erm"
   reference = methods.create(tiny_config, 10, 1)
   ref_state = reference.init(jax.random.PRNGKey(1), data.image_shape)
   result = fidelity.class_fidelity(game, state, reference, ref_state, data,
@@ -46,7 +46,7 @@ def test_identity_generator_scores_like_its_seed_images(tiny_config, tmp_path):
 
 def test_reference_run_judges_the_games_samples_during_training(
     finished_run, tiny_config, tmp_path):
-  """config.reference_run: the driver loads that run's classifier frozen;
+  """config.method.reference_run: the driver loads that run's classifier frozen;
   its logits are the finished run's own (a second path: features.load_run);
   the game logs its accuracy on Q and the filter's mean weight every log
   step; a reference trained on other data is refused in one line."""
@@ -57,8 +57,8 @@ def test_reference_run_judges_the_games_samples_during_training(
   from wcgen.train import trainer  # pylint: disable=g-import-not-at-top
   _, reference_dir, _ = finished_run
   config = tiny_config
-  config.reference_run = reference_dir
-  config.fake_filter = "probability"
+  config.method.reference_run = reference_dir
+  config.method.fake_filter = "probability"
   images = jnp.asarray(np.random.default_rng(0).uniform(
       -1, 1, (4, 32, 32, 1)), jnp.float32)
   _, method, state = features.load_run(reference_dir)

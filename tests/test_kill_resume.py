@@ -22,8 +22,8 @@ def _cmd(tiny_data, workdir):
           "--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py") +
           ":tiny", f"--workdir={workdir}", "--cpu_devices=1",
           f"--config.data.data_dir={tiny_data[0]}",
-          f"--config.data.tfds_dir={tiny_data[1]}", "--config.method=erm",
-          f"--config.num_train_steps={STEPS}", "--config.eval_every_steps=10"]
+          f"--config.data.tfds_dir={tiny_data[1]}", "--config.method.name=erm",
+          f"--config.schedule.num_train_steps={STEPS}", "--config.schedule.eval_every_steps=10"]
 
 
 def _kill_during_training(cmd, workdir, delay):
@@ -63,7 +63,7 @@ def test_random_sigkills_then_resume_is_bitwise_equal(tiny_data, tmp_path):
 
   from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
   config = fmnist_wgan.get_config("tiny")
-  config.method = "erm"
+  config.method.name = "erm"
   a, b = _restore(config, reference, STEPS), _restore(config, workdir, STEPS)
   for (path, x), (_, y) in zip(jax.tree_util.tree_leaves_with_path(a),
                                jax.tree_util.tree_leaves_with_path(b)):

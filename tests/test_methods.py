@@ -18,7 +18,7 @@ NEW_METHODS = ("oversampling", "mixup", "augment", "gan_augment",
 
 @pytest.mark.parametrize("method", NEW_METHODS)
 def test_method_trains_and_evaluates(method, tiny_config, tmp_path):
-  tiny_config.method = method
+  tiny_config.method.name = method
   results = trainer.train_and_evaluate(tiny_config, str(tmp_path))
   assert results["method"] == method
   assert 0.0 <= results["test_accuracy"] <= 1.0
@@ -32,23 +32,23 @@ def test_methods_are_configured_as_documented(tiny_config):
   counts = [10] * 10
   built = {}
   for name in methods.METHODS:
-    tiny_config.method = name
+    tiny_config.method.name = name
     built[name] = methods.create(tiny_config, 10, 1, counts)
     assert isinstance(built[name], methods.Method), name
   assert isinstance(built["erm"], ERM) and built["erm"].augment_fn is None
-  assert built["mixup"].mixup_alpha == tiny_config.mixup_alpha
+  assert built["mixup"].mixup_alpha == tiny_config.method.mixup_alpha
   assert built["augment"].augment_fn is not None
   assert built["oversampling"].mixup_alpha == 0
   for name, sign in (("worst_case", 1.0), ("gan_augment", 0.0),
                      ("triple_gan", -1.0)):
     assert isinstance(built[name], WorstCaseGame)
     assert built[name].generator_vs_classifier == sign
-  tiny_config.method = "oversampling"
-  assert methods.data_sampling(tiny_config) == "class_balanced"
-  tiny_config.method = "erm"
-  assert methods.data_sampling(tiny_config) == "uniform"
+  tiny_config.method.name = "oversampling"
+  assert methods.data_sampling(tiny_config.method.name, tiny_config.data) == "class_balanced"
+  tiny_config.method.name = "erm"
+  assert methods.data_sampling(tiny_config.method.name, tiny_config.data) == "uniform"
   # Augmentation combines with any method.
-  tiny_config.method, tiny_config.augment = "worst_case", True
+  tiny_config.method.name, tiny_config.data.augment.enabled = "worst_case", True
   assert methods.create(tiny_config, 10, 1, counts).augment_fn is not None
 
 
@@ -58,10 +58,10 @@ def test_per_sample_game_runs_end_to_end_with_its_sample_grid(tiny_config,
   balanced companion stream reaches the step, the grid perturbs training
   images of each class, and the perturbation's size is logged."""
   import matplotlib.image  # pylint: disable=g-import-not-at-top
-  tiny_config.generator = "residual"
-  tiny_config.critic_data = "balanced"
-  tiny_config.transport_weight = 1.0
-  tiny_config.gan_during_warmup = False  # step 1: C alone, G and D frozen
+  tiny_config.model.generator.name = "residual"
+  tiny_config.method.critic_data = "balanced"
+  tiny_config.method.transport_weight = 1.0
+  tiny_config.method.gan_during_warmup = False  # step 1: C alone, G and D frozen
   results = trainer.train_and_evaluate(tiny_config, str(tmp_path))
   assert 0.0 <= results["val_accuracy"] <= 1.0
   rows = files.read_jsonl(os.path.join(str(tmp_path), "metrics.jsonl"))
@@ -81,7 +81,7 @@ def test_a_method_built_without_class_counts_evaluates_but_cannot_train(
   import jax  # pylint: disable=g-import-not-at-top
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
   from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
-  tiny_config.method, tiny_config.classifier_loss = "erm", "logit_adjusted"
+  tiny_config.method.name, tiny_config.loss.name = "erm", "logit_adjusted"
   method = methods.create(tiny_config, 10, 1)
   state = method.init(jax.random.PRNGKey(0), (32, 32, 1))
   images = jnp.zeros((3, 32, 32, 1))

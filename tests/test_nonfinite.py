@@ -64,8 +64,8 @@ def test_driver_stops_past_the_limit_and_keeps_the_last_checkpoint(
     return method
 
   monkeypatch.setattr(methods, "create", poisoned)
-  tiny_config.method = "erm"
-  tiny_config.max_skipped_updates = 1
+  tiny_config.method.name = "erm"
+  tiny_config.schedule.max_skipped_updates = 1
   with pytest.raises(DivergedError) as info:
     trainer.train_and_evaluate(tiny_config, str(tmp_path))
   message = str(info.value)

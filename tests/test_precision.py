@@ -56,10 +56,10 @@ def test_the_convolutions_run_in_bfloat16():
 
 
 def test_config_switch(tiny_config):
-  tiny_config.compute_dtype = "bfloat16"
+  tiny_config.model.compute_dtype = "bfloat16"
   game = methods.create(tiny_config, 10, 1, [2] * 10)
   assert isinstance(game.classifier, MixedPrecision)
   assert isinstance(game.critic, MixedPrecision)
-  tiny_config.compute_dtype = "float32"
+  tiny_config.model.compute_dtype = "float32"
   assert not isinstance(methods.create(tiny_config, 10, 1, [2] * 10).classifier,
                         MixedPrecision)

@@ -26,9 +26,9 @@ def test_real_fashion_mnist_long_tail_and_two_steps(tmp_path):
   config.data.imbalance_factor = 100.0
   # The long tail on the whole training split, as the paper draws it.
   config.data.validation_per_class = 0
-  config.num_train_steps = 2
-  config.eval_batch_size = 1000
-  data = input_pipeline.create_datasets(config)
+  config.schedule.num_train_steps = 2
+  config.schedule.eval_batch_size = 1000
+  data = input_pipeline.create_datasets(config.data)
   assert data.train_class_counts.tolist() == [
       6000, 3597, 2156, 1293, 775, 465, 278, 167, 100, 60]
   assert data.test_class_counts.tolist() == [1000] * 10

@@ -11,11 +11,13 @@ import time
 import jax
 import numpy as np
 import pytest
+from flax import traverse_util
 
 from wcgen import methods
 from wcgen.errors import ConfigError, DataError
 from wcgen.core import checkpointing
 from wcgen.core import files
+from wcgen.core import recorded_config
 from wcgen.train import trainer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,7 +35,7 @@ def _truncate_files_under(path):
 def run_dir(tmp_path_factory, tiny_data):
   from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
   config = fmnist_wgan.get_config("tiny")
-  config.method = "erm"  # the checkpoint logic is method-independent
+  config.method.name = "erm"  # the checkpoint logic is method-independent
   config.data.data_dir, config.data.tfds_dir = tiny_data
   workdir = str(tmp_path_factory.mktemp("rel") / "run")
   trainer.train_and_evaluate(config, workdir)
@@ -89,7 +91,7 @@ def test_orbax_tmp_directory_from_a_killed_save_is_ignored(run_dir, tmp_path):
 def test_changed_config_is_refused_with_the_fields(run_dir):
   config, workdir = run_dir
   changed = config.copy_and_resolve_references()
-  changed.eps = 0.5
+  changed.method.eps = 0.5
   changed.data.imbalance_factor = 10.0
   with pytest.raises(ConfigError) as info:
     trainer.check_same_config(changed, workdir)
@@ -107,9 +109,9 @@ def _start_long_run(tiny_data, workdir):
          "--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py") +
          ":tiny", f"--workdir={workdir}", "--cpu_devices=1",
          f"--config.data.data_dir={tiny_data[0]}",
-         f"--config.data.tfds_dir={tiny_data[1]}", "--config.method=erm",
-         "--config.num_train_steps=100000", "--config.eval_every_steps=100000",
-         "--config.checkpoint_every_steps=100000"]
+         f"--config.data.tfds_dir={tiny_data[1]}", "--config.method.name=erm",
+         "--config.schedule.num_train_steps=100000", "--config.schedule.eval_every_steps=100000",
+         "--config.schedule.checkpoint_every_steps=100000"]
   proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True)
   metrics = os.path.join(workdir, "metrics.jsonl")
@@ -135,7 +137,7 @@ def test_sigterm_saves_and_the_next_start_resumes(tiny_data, tmp_path):
   ckpt.close()
   assert not os.path.exists(os.path.join(workdir, "results.json"))
   # The next start resumes at that step and finishes.
-  cmd[-3] = f"--config.num_train_steps={step + 2}"
+  cmd[-3] = f"--config.schedule.num_train_steps={step + 2}"
   done = subprocess.run(cmd + ["--allow_config_change"], capture_output=True,
                         text=True, timeout=300)
   assert done.returncode == 0, done.stderr[-2000:]
@@ -179,9 +181,9 @@ def test_a_finished_run_of_another_config_is_refused_and_kept(run_dir,
   shutil.copytree(workdir, copy)
   before = _snapshot(copy)
   changed = config.copy_and_resolve_references()
-  changed.eps = 0.5
+  changed.method.eps = 0.5
   with pytest.raises(ConfigError, match=r"finished run of another config "
-                     r"\(eps: 0.3 -> 0.5\)"):
+                     r"\(method.eps: 0.3 -> 0.5\)"):
     trainer.train_and_evaluate(changed, copy, allow_config_change=True)
   assert _snapshot(copy) == before
 
@@ -244,7 +246,7 @@ def test_a_second_process_on_a_held_workdir_is_refused_in_one_line(
     holder.wait()
   # SIGKILL released it: the same call now runs (and finishes the run).
   results = trainer.train_and_evaluate(config, copy)
-  assert results["steps"] == config.num_train_steps
+  assert results["steps"] == config.schedule.num_train_steps
 
 
 def test_three_runs_on_different_workdirs_share_two_cores_and_finish(
@@ -261,8 +263,8 @@ def test_three_runs_on_different_workdirs_share_two_cores_and_finish(
            ":tiny", f"--workdir={workdir}", "--cpu_devices=2",
            f"--config.data.data_dir={tiny_data[0]}",
            f"--config.data.tfds_dir={tiny_data[1]}",
-           f"--config.seed={index}", "--config.num_train_steps=8",
-           "--config.method=erm"]
+           f"--config.seed={index}", "--config.schedule.num_train_steps=8",
+           "--config.method.name=erm"]
     procs.append((workdir, subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
   for workdir, proc in procs:
@@ -355,13 +357,45 @@ def test_a_run_recorded_before_a_field_existed_still_matches(run_dir,
   path = os.path.join(copy, "results.json")
   with open(path) as f:
     results = json.load(f)
-  del results["config"]["gan_during_warmup"]
+  del results["config"]["method"]["gan_during_warmup"]
   with open(path, "w") as f:
     json.dump(results, f)
   assert trainer.finished_results(config, copy)["steps"] == 4
   changed = config.copy_and_resolve_references()
-  changed.gan_during_warmup = False
-  with pytest.raises(ConfigError, match="gan_during_warmup: True -> False"):
+  changed.method.gan_during_warmup = False
+  with pytest.raises(ConfigError,
+                     match="method.gan_during_warmup: True -> False"):
+    trainer.finished_results(changed, copy)
+
+
+def test_a_run_recorded_as_a_flat_config_still_matches(run_dir, tmp_path):
+  """Runs recorded before the configs became trees (issue 13) hold one
+  flat config (`method` a string, `eps`, `optim.g_lr`, ...): each old field
+  reads as its field in today's tree, so the finished run still matches
+  its config (a sweep reads it back, nothing retrains) and a changed
+  value is still a difference, named in today's terms."""
+  config, workdir = run_dir
+  copy = str(tmp_path / "copy")
+  shutil.copytree(workdir, copy)
+  path = os.path.join(copy, "results.json")
+  with open(path) as f:
+    results = json.load(f)
+  tree = traverse_util.flatten_dict(results["config"], sep=".")
+  new_to_old = {new: old for old, new in recorded_config.RENAMED.items()}
+  new_to_old.update({"optim.generator.b1": "optim.gan_b1",
+                     "optim.critic.b1": "optim.gan_b1",
+                     "optim.generator.b2": "optim.gan_b2",
+                     "optim.critic.b2": "optim.gan_b2"})
+  flat = {new_to_old.get(k, k): v for k, v in tree.items()}
+  assert isinstance(flat["method"], str) and "eps" in flat
+  assert "optim.g_lr" in flat and "gen_width" in flat
+  results["config"] = traverse_util.unflatten_dict(flat, sep=".")
+  with open(path, "w") as f:
+    json.dump(results, f)
+  assert trainer.finished_results(config, copy)["steps"] == 4
+  changed = config.copy_and_resolve_references()
+  changed.optim.generator.lr = 1e-3
+  with pytest.raises(ConfigError, match="optim.generator.lr: 0.0002 -> 0.001"):
     trainer.finished_results(changed, copy)
 
 
@@ -377,7 +411,7 @@ def test_another_configs_intact_checkpoint_is_refused_not_moved(run_dir,
   os.remove(os.path.join(copy, "results.json"))  # an unfinished run
   before = _snapshot(copy)
   changed = config.copy_and_resolve_references()
-  changed.use_batchnorm = False  # C without BatchNorm: another tree
+  changed.model.classifier.use_batchnorm = False  # C without BatchNorm: another tree
   with pytest.raises(ConfigError) as info:
     trainer.train_and_evaluate(changed, copy, allow_config_change=True)
   message = str(info.value)

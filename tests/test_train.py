@@ -47,7 +47,7 @@ def test_run_writes_every_artifact_with_finite_values(finished_run):
   # the class names in a margin on the left.
   scale = image_grid.PNG_SCALE
   assert grid.shape[0] == scale * (10 * 33 + 1)
-  assert grid.shape[1] > scale * (config.samples_per_class * 33 + 1)
+  assert grid.shape[1] > scale * (config.schedule.samples_per_class * 33 + 1)
   with open(os.path.join(workdir, "results.json")) as f:
     saved = json.load(f)
   assert saved["test_accuracy"] == results["test_accuracy"]

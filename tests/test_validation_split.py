@@ -18,7 +18,7 @@ def _rows(images):
 
 def test_split_is_balanced_disjoint_and_the_long_tail_follows(tiny_config):
   tiny_config.data.validation_per_class = 3
-  data = input_pipeline.create_datasets(tiny_config)
+  data = input_pipeline.create_datasets(tiny_config.data)
   assert np.bincount(data.validation_labels).tolist() == [3] * 10
   # Disjoint from the training subset and from the test set (the tiny
   # images are random noise with a class band: no two are equal).
@@ -30,11 +30,11 @@ def test_split_is_balanced_disjoint_and_the_long_tail_follows(tiny_config):
   counts = data.train_class_counts
   assert counts[0] == 21 and counts[-1] == 10
   # Seeded: the same subset_seed gives the same split, another seed not.
-  again = input_pipeline.create_datasets(tiny_config)
+  again = input_pipeline.create_datasets(tiny_config.data)
   np.testing.assert_array_equal(again.validation_images,
                                 data.validation_images)
   tiny_config.data.subset_seed = 1
-  other = input_pipeline.create_datasets(tiny_config)
+  other = input_pipeline.create_datasets(tiny_config.data)
   assert _rows(other.validation_images) != _rows(data.validation_images)
 
 
@@ -52,19 +52,21 @@ def test_weight_decay_is_an_l2_term_of_the_configured_size(tiny_config):
   gradient the first Adam step is -lr * g / |g| for g = wd * w, i.e. each
   weight moves by the learning rate towards zero. optax.adamw, as used
   before, would move it by lr * wd * w (5e-7 of a weight of 1)."""
-  tiny_config.optim.c_lr = 1e-3
-  tiny_config.optim.c_weight_decay = 5e-4
+  tiny_config.optim.classifier.lr = 1e-3
+  tiny_config.optim.classifier.weight_decay = 5e-4
   params = {"w": jnp.array([0.5, -2.0, 0.01])}
   zero = jax.tree.map(jnp.zeros_like, params)
-  tx = methods.classifier_optimizer(tiny_config)
+  tx = methods.classifier_optimizer(
+      tiny_config.optim.classifier, tiny_config.schedule.num_train_steps)
   updates, _ = tx.update(zero, tx.init(params), params)
   g = 5e-4 * np.array([0.5, -2.0, 0.01])
   expected = -1e-3 * g / (np.abs(g) + 1e-8)  # Adam's first step, eps 1e-8
   np.testing.assert_allclose(updates["w"], expected, rtol=1e-5)
   np.testing.assert_allclose(updates["w"][:2], [-1e-3, 1e-3], rtol=1e-4)
   # The Table 5 switch (weight decay 0) leaves such weights where they are.
-  tiny_config.optim.c_weight_decay = 0.0
-  tx = methods.classifier_optimizer(tiny_config)
+  tiny_config.optim.classifier.weight_decay = 0.0
+  tx = methods.classifier_optimizer(
+      tiny_config.optim.classifier, tiny_config.schedule.num_train_steps)
   updates, _ = tx.update(zero, tx.init(params), params)
   np.testing.assert_array_equal(updates["w"], [0.0, 0.0, 0.0])
 
@@ -73,6 +75,6 @@ def test_a_huge_imbalance_factor_is_recorded_as_realised(tiny_config):
   """Issue 14.11: IF=1e9 keeps one image in the rare classes; what is
   trained on is 22 / 1, and that is what the data reports."""
   tiny_config.data.imbalance_factor = 1e9
-  data = input_pipeline.create_datasets(tiny_config)
+  data = input_pipeline.create_datasets(tiny_config.data)
   assert data.train_class_counts[0] == 22 and data.train_class_counts[-1] == 1
   assert data.realised_imbalance_factor == 22.0

@@ -127,7 +127,7 @@ def make_loss(spec: LossSpec, class_counts) -> LossFn:
   if class_counts is None:  # a method built for evaluation, not training
     def needs_counts(z, y, step):
       del z, y, step
-      raise ConfigError(f"classifier_loss={name!r} needs the training set's "
+      raise ConfigError(f"loss.name={name!r} needs the training set's "
                         "class counts: pass class_counts to methods.create")
     return needs_counts
   counts = np.asarray(class_counts)

@@ -16,29 +16,38 @@ validation table and the choice it made.
 def _steps(n: int):
   """A budget of n steps, evaluated on validation 8 times per run; the
   game's warm-up (and its control's start) is the first half."""
-  return {"num_train_steps": n, "eval_every_steps": n // 8,
-          "checkpoint_every_steps": n // 4, "warmup_steps": n // 2}
+  return {"schedule.num_train_steps": n,
+          "schedule.eval_every_steps": n // 8,
+          "schedule.checkpoint_every_steps": n // 4,
+          "method.warmup_steps": n // 2}
 
 
 def _erm(n):
-  return {"method": "erm", **_steps(n)}
+  return {"method.name": "erm", **_steps(n)}
 
 
 def _per_sample(n):
   """Eq. 8's per-sample game: a residual G on class-balanced seeds, the
   critic on the same balanced data."""
-  return {"method": "worst_case", "generator": "residual",
-          "critic_data": "balanced", **_steps(n)}
+  return {"method.name": "worst_case", "model.generator.name": "residual",
+          "method.critic_data": "balanced", **_steps(n)}
+
+
+# The "move" sweep's game: a ten times larger ball (lambda 1/3), G and D
+# frozen during the warm-up (C-only steps then: half the cost).
+_EPS3_FROZEN_WARMUP = {"method.eps": 3.0, "method.gan_during_warmup": False}
 
 
 def _classifier_grid(name: str, base: dict):
   """The classifier's own knobs, one at a time around the defaults (lr
   1e-3, dropout 0.2, L2 weight decay 5e-4): the same small grid for every
   method (issue 15's "equal tuning for everyone")."""
-  knobs = {"lr5e-4": {"optim.c_lr": 5e-4}, "lr2e-3": {"optim.c_lr": 2e-3},
-           "drop0": {"dropout_rate": 0.0}, "drop0.4": {"dropout_rate": 0.4},
-           "wd0": {"optim.c_weight_decay": 0.0},
-           "wd2e-3": {"optim.c_weight_decay": 2e-3}}
+  knobs = {"lr5e-4": {"optim.classifier.lr": 5e-4},
+           "lr2e-3": {"optim.classifier.lr": 2e-3},
+           "drop0": {"model.classifier.dropout_rate": 0.0},
+           "drop0.4": {"model.classifier.dropout_rate": 0.4},
+           "wd0": {"optim.classifier.weight_decay": 0.0},
+           "wd2e-3": {"optim.classifier.weight_decay": 2e-3}}
   return [(f"{name}_{knob}", {**base, **overrides})
           for knob, overrides in knobs.items()]
 
@@ -61,12 +70,14 @@ SWEEPS = {
         (f"per_sample_{BUDGET}", _per_sample(BUDGET)),
         # Control: the same class-balanced companion batch, unperturbed
         # (oversampling at the game's rate, same weight, same start step).
-        (f"seed_control_{BUDGET}", {**_erm(BUDGET), "method": "seed_control"}),
+        (f"seed_control_{BUDGET}",
+         {**_erm(BUDGET), "method.name": "seed_control"}),
         (f"logit_adjusted_{BUDGET}",
-         {**_erm(BUDGET), "classifier_loss": "logit_adjusted"}),
+         {**_erm(BUDGET), "loss.name": "logit_adjusted"}),
         (f"per_sample_la_{BUDGET}",
-         {**_per_sample(BUDGET), "classifier_loss": "logit_adjusted"}),
-        (f"paper_game_{BUDGET}", {"method": "worst_case", **_steps(BUDGET)}),
+         {**_per_sample(BUDGET), "loss.name": "logit_adjusted"}),
+        (f"paper_game_{BUDGET}",
+         {"method.name": "worst_case", **_steps(BUDGET)}),
     ],
     # Making Q move: at eps 0.3 the per-sample G's samples stay within an
     # RMS of ~0.008 of their seeds and the game scores like its unperturbed
@@ -81,25 +92,25 @@ SWEEPS = {
     "tuning": (
         _classifier_grid("erm", _erm(BUDGET)) +
         _classifier_grid("logit_adjusted", {
-            **_erm(BUDGET), "classifier_loss": "logit_adjusted"}) +
+            **_erm(BUDGET), "loss.name": "logit_adjusted"}) +
         _classifier_grid("seed_control", {**_erm(BUDGET),
-                                          "method": "seed_control"}) +
+                                          "method.name": "seed_control"}) +
         _classifier_grid("per_sample", _per_sample(BUDGET))),
     "move": [
         (f"per_sample_eps3_{BUDGET}",
-         {**_per_sample(BUDGET), "eps": 3.0, "gan_during_warmup": False}),
+         {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP}),
         # At eps 3 the RMS stayed at ~0.008 as at eps 0.3: Adam normalises
         # the gradient's scale, so lambda changes only the direction of G's
         # steps; how far G moves is set by its step size. Ten times G's
         # learning rate.
         (f"per_sample_eps3_glr2e-3_{BUDGET}",
-         {**_per_sample(BUDGET), "eps": 3.0, "gan_during_warmup": False,
-          "optim.g_lr": 2e-3}),
+         {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP,
+          "optim.generator.lr": 2e-3}),
         # At 2e-3, Q leaves the data at once (RMS ~0.4 of the [-1, 1]
         # range, C right on ~10% of it): a step size in between.
         (f"per_sample_eps3_glr6e-4_{BUDGET}",
-         {**_per_sample(BUDGET), "eps": 3.0, "gan_during_warmup": False,
-          "optim.g_lr": 6e-4}),
+         {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP,
+          "optim.generator.lr": 6e-4}),
     ],
     # Lever 5 on the run where Q moved most (G's lr 2e-3: the two rarest
     # classes gained, Shirt lost 26 points to samples that no longer look
@@ -110,8 +121,9 @@ SWEEPS = {
     # filter). Run after "levers" in the same workdir.
     "filter": [
         (f"per_sample_eps3_glr2e-3_filtered_{BUDGET}",
-         {**_per_sample(BUDGET), "eps": 3.0, "gan_during_warmup": False,
-          "optim.g_lr": 2e-3, "reference_run": REFERENCE_RUN,
-          "fake_filter": "threshold", "fake_filter_threshold": 0.5}),
+         {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP,
+          "optim.generator.lr": 2e-3, "method.reference_run": REFERENCE_RUN,
+          "method.fake_filter": "threshold",
+          "method.fake_filter_threshold": 0.5}),
     ],
 }

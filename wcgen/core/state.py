@@ -64,7 +64,7 @@ def skip_nonfinite(tx: optax.GradientTransformation
 
   optax.apply_if_finite gives up skipping after max_consecutive_errors;
   here it never does: the driver stops the run instead, once the count
-  passes `config.max_skipped_updates`.
+  passes `config.schedule.max_skipped_updates`.
   """
   return optax.apply_if_finite(tx, max_consecutive_errors=2**30)
 

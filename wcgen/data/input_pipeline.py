@@ -129,7 +129,7 @@ class Datasets:
     n = len(self.train_labels)
     if global_batch > n:
       raise ConfigError(f"batch_size {global_batch} exceeds the {n} training "
-                        "images; lower --config.batch_size")
+                        "images; lower --config.schedule.batch_size")
 
   def _epoch_index_batches(self, global_batch: int, seed: int,
                            start_step: int) -> tf.data.Dataset:
@@ -280,17 +280,16 @@ def distortion_from_config(data: ml_collections.ConfigDict
       fraction=data.test_distortion_fraction, seed=data.subset_seed)
 
 
-def create_datasets(config: ml_collections.ConfigDict) -> Datasets:
-  """Reads the dataset named in `config.data` and applies its bad-data
+def create_datasets(data: ml_collections.ConfigDict) -> Datasets:
+  """Reads the dataset `data` (config.data) names and applies its bad-data
   transforms: from the training split it first holds out the validation
   split (`validation_per_class` images of every class), then applies the
   long tail to the rest, the stratified
   reduction and label noise, in that order; to the test split nothing
   (distortion happens per batch, in `eval_dataset(..., distorted=True)`).
 
-  Every choice is seeded by `config.data.subset_seed` (one stream each).
+  Every choice is seeded by `data.subset_seed` (one stream each).
   """
-  data = config.data
   spec = sources.get_spec(data.name)
   distortion = distortion_from_config(data)  # checks its fields first
   kwargs = dict(data_dir=data.data_dir, tfds_dir=data.tfds_dir,

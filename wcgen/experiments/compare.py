@@ -14,9 +14,9 @@ from wcgen.data import sources
 # re-balancing baseline at every budget measured so far is logit
 # adjustment (docs/RESULTS.md, Table 1).
 PRESETS: Dict[str, Dict[str, Any]] = {
-    "erm": {"method": "erm"},
-    "logit_adjusted": {"method": "erm", "classifier_loss": "logit_adjusted"},
-    "worst_case": {"method": "worst_case"},
+    "erm": {"method.name": "erm"},
+    "logit_adjusted": {"method.name": "erm", "loss.name": "logit_adjusted"},
+    "worst_case": {"method.name": "worst_case"},
 }
 DEFAULT_RUNS = ("erm", "logit_adjusted", "worst_case")
 

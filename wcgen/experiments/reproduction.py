@@ -89,7 +89,7 @@ def fcd_references(table: tables.Table, request: Request) -> Dict[str, str]:
       continue  # the grid reports the column as unavailable
     config = grid.cell_config(config, tables.Row("reference", "", {}), column,
                               seed=0, extra=request.extra)
-    config.method, config.classifier_loss = "erm", "ce"
+    config.method.name, config.loss.name = "erm", "ce"
     config.data.imbalance_factor, config.data.train_fraction = 1.0, 1.0
     config.data.label_noise, config.data.label_noise_rate = "none", 0.0
     config.data.validation_per_class = 0  # nothing is tuned on it

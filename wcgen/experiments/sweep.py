@@ -31,7 +31,7 @@ def run_config(base: ml_collections.ConfigDict, overrides: Overrides,
   test set is read at the end."""
   config = base.copy_and_resolve_references()
   config.update_from_flattened_dict(
-      {**overrides, "seed": seed, "evaluate_test": read_test})
+      {**overrides, "seed": seed, "schedule.evaluate_test": read_test})
   return config
 
 

@@ -65,10 +65,10 @@ def _paper(columns: Sequence[Column], values: Sequence[float]):
 # paper's experiment): G(x_i, y_i, z) perturbs class-balanced seed images,
 # the critic sees the same balanced data. And its control: the same
 # class-balanced batch, unperturbed (oversampling at the game's rate).
-_PER_SAMPLE = {"method": "worst_case", "generator": "residual",
-               "critic_data": "balanced"}
+_PER_SAMPLE = {"method.name": "worst_case", "model.generator.name": "residual",
+               "method.critic_data": "balanced"}
 _PER_SAMPLE_LABEL = "Ours, per-sample G(x_i, y_i, z) (Eq. 8; beyond the paper)"
-_SEED_CONTROL = {"method": "seed_control"}
+_SEED_CONTROL = {"method.name": "seed_control"}
 _SEED_CONTROL_LABEL = ("Control: its class-balanced seeds, unperturbed "
                        "(beyond the paper)")
 
@@ -82,47 +82,48 @@ TABLE1 = Table(
     title="Accuracy (%) on long-tailed datasets (paper's Table 1)",
     columns=_T1_COLUMNS,
     rows=(
-        Row("erm", "Classifier (ERM)", {"method": "erm"}, _paper(
+        Row("erm", "Classifier (ERM)", {"method.name": "erm"}, _paper(
             _T1_COLUMNS, (89.77, 94.62, 99.35, 79.89, 87.33, 93.46, 81.51,
                           85.57, 93.04))),
         Row("gan_augment", "DAGAN-style GAN augmentation",
-            {"method": "gan_augment"}, _paper(
+            {"method.name": "gan_augment"}, _paper(
                 _T1_COLUMNS, (89.92, 95.71, 99.23, 77.63, 86.30, 92.87, 70.34,
                               77.82, 91.66))),
         Row("triple_gan", "Triple GAN (cooperative G)",
-            {"method": "triple_gan"}, _paper(
+            {"method.name": "triple_gan"}, _paper(
                 _T1_COLUMNS, (90.07, 95.19, 99.31, 78.92, 87.83, 92.55, 80.40,
                               83.06, 92.81))),
         Row("delta_gan", "Δ-GAN", None, _paper(
             _T1_COLUMNS, (90.25, 95.60, 99.28, 78.85, 87.62, 93.06, 79.99,
                           85.47, 92.87))),
-        Row("worst_case", "Ours (W, Eq. 10)", {"method": "worst_case"},
+        Row("worst_case", "Ours (W, Eq. 10)", {"method.name": "worst_case"},
             _paper(_T1_COLUMNS, (92.67, 96.23, 99.42, 83.06, 89.03, 93.24,
                                  81.94, 86.86, 93.01))),
         Row("worst_case_js", "Ours (JS, Eq. 14)",
-            {"method": "worst_case", "divergence": "js", "gp_weight": 0.0}),
+            {"method.name": "worst_case", "method.divergence": "js",
+             "method.gp_weight": 0.0}),
         Row("worst_case_per_sample", _PER_SAMPLE_LABEL, _PER_SAMPLE),
         Row("seed_control", _SEED_CONTROL_LABEL, _SEED_CONTROL),
         Row("class_balanced", "C-B loss", {
-            "method": "erm", "classifier_loss": "class_balanced"}, _paper(
+            "method.name": "erm", "loss.name": "class_balanced"}, _paper(
                 _T1_COLUMNS, (92.90, 96.74, 99.38, 83.77, 89.97, 93.43, 84.36,
                               87.49, 93.64))),
         Row("oversampling", "DOS-style oversampling",
-            {"method": "oversampling"}, _paper(
+            {"method.name": "oversampling"}, _paper(
                 _T1_COLUMNS, (90.82, 97.20, 99.07, 82.74, 89.34, 93.18, 81.72,
                               86.55, 92.83))),
         Row("logit_adjusted", "Logit adjustment (beyond the paper)",
-            {"method": "erm", "classifier_loss": "logit_adjusted"}),
-        Row("mixup", "mixup", {"method": "mixup"}),
+            {"method.name": "erm", "loss.name": "logit_adjusted"}),
+        Row("mixup", "mixup", {"method.name": "mixup"}),
         Row("worst_case_la", "Ours + logit-adjusted C (beyond the paper)",
-            {"method": "worst_case", "classifier_loss": "logit_adjusted"}),
+            {"method.name": "worst_case", "loss.name": "logit_adjusted"}),
     ),
     plot_x_label="imbalance factor",
 )
 
 _EPS = (0.01, 0.1, 0.3, 0.5, 1.0, 2.0)
 _FIG2D_COLUMNS = [Column(f"eps{e:g}", f"ε={e:g}", "fashion_mnist",
-                         {"eps": e, "data.imbalance_factor": 100.0}, x=e)
+                         {"method.eps": e, "data.imbalance_factor": 100.0}, x=e)
                   for e in _EPS]
 
 FIG2D = Table(
@@ -130,7 +131,7 @@ FIG2D = Table(
     title="Accuracy (%) against ε on Fashion-MNIST-LT, IF=100 (paper's "
           "Fig. 2d sweep; the paper gives a plot, not numbers)",
     columns=_FIG2D_COLUMNS,
-    rows=(Row("worst_case", "Ours (W)", {"method": "worst_case"}),),
+    rows=(Row("worst_case", "Ours (W)", {"method.name": "worst_case"}),),
     plot_x_label="ε (λ = 1/ε)",
 )
 
@@ -159,35 +160,37 @@ _T2_COLUMNS = (
     [_distorted("svhn_cropped", "SVHN", "salt_pepper", 0.1),
      _normal("svhn_cropped", "SVHN")])
 
-_VGG, _RESNET = {"classifier": "vgg16"}, {"classifier": "resnet101"}
+_VGG = {"model.classifier.name": "vgg16"}
+_RESNET = {"model.classifier.name": "resnet101"}
 TABLE2 = Table(
     id="2",
     title="Accuracy (%) on clean training sets and distorted test sets "
           "(paper's Table 2)",
     columns=_T2_COLUMNS,
     rows=(
-        Row("erm_vgg", "VGG16", {"method": "erm", **_VGG}, _paper(
+        Row("erm_vgg", "VGG16", {"method.name": "erm", **_VGG}, _paper(
             _T2_COLUMNS, (82.98, 63.09, 63.87, 91.86, 94.84, 94.09, 93.70,
                           97.63))),
-        Row("erm_resnet", "ResNet-101", {"method": "erm", **_RESNET}, _paper(
+        Row("erm_resnet", "ResNet-101", {"method.name": "erm", **_RESNET},
+            _paper(
             _T2_COLUMNS, (84.41, 64.15, 64.53, 93.04, 95.25, 94.52, 94.23,
                           98.17))),
         Row("gan_augment", "DAGAN-style GAN augmentation (ResNet-101)",
-            {"method": "gan_augment", **_RESNET}, _paper(
+            {"method.name": "gan_augment", **_RESNET}, _paper(
                 _T2_COLUMNS, (80.67, 61.19, 61.38, 91.66, 94.64, 94.45,
                               93.91, 97.82))),
         Row("triple_gan", "Triple GAN (cooperative G, ResNet-101)",
-            {"method": "triple_gan", **_RESNET}, _paper(
+            {"method.name": "triple_gan", **_RESNET}, _paper(
                 _T2_COLUMNS, (84.57, 63.76, 64.51, 92.81, 95.21, 94.60,
                               94.09, 97.85))),
         Row("delta_gan", "Δ-GAN", None, _paper(
             _T2_COLUMNS, (84.46, 64.28, 64.59, 92.87, 95.42, 94.37, 94.14,
                           97.76))),
-        Row("worst_case_vgg", "Ours-VGG", {"method": "worst_case", **_VGG},
+        Row("worst_case_vgg", "Ours-VGG", {"method.name": "worst_case", **_VGG},
             _paper(_T2_COLUMNS, (85.02, 64.43, 65.26, 92.32, 95.08, 94.55,
                                  94.04, 97.69))),
         Row("worst_case_resnet", "Ours-ResNet",
-            {"method": "worst_case", **_RESNET}, _paper(
+            {"method.name": "worst_case", **_RESNET}, _paper(
                 _T2_COLUMNS, (85.87, 65.43, 66.80, 93.01, 95.58, 95.02,
                               94.67, 98.33))),
         Row("mixqualnet", "MixQualNet", None, _paper(
@@ -212,23 +215,26 @@ TABLE3 = Table(
     columns=_T3_COLUMNS,
     rows=(
         Row("augment", "Combination (crop, flip, rotation)",
-            {"method": "augment"}, _paper(_T3_COLUMNS, (85.63, 85.25, 83.59))),
-        Row("mixup", "Mixup", {"method": "mixup"},
+            {"method.name": "augment"},
+            _paper(_T3_COLUMNS, (85.63, 85.25, 83.59))),
+        Row("mixup", "Mixup", {"method.name": "mixup"},
             _paper(_T3_COLUMNS, (86.04, 85.66, 83.91))),
-        Row("worst_case", "Ours", {"method": "worst_case"},
+        Row("worst_case", "Ours", {"method.name": "worst_case"},
             _paper(_T3_COLUMNS, (86.86, 85.87, 84.60))),
     ),
 )
 
 _REDUCED = {"data.imbalance_factor": 1.0, "data.train_fraction": 0.2,
-            "classifier": "resnet101"}
+            "model.classifier.name": "resnet101"}
 _T5_COLUMNS = (
     Column("bn_wd", "BN+WD", "cifar10", dict(_REDUCED)),
-    Column("no_bn", "No BN", "cifar10", {**_REDUCED, "use_batchnorm": False}),
+    Column("no_bn", "No BN", "cifar10",
+           {**_REDUCED, "model.classifier.use_batchnorm": False}),
     Column("no_wd", "No WD", "cifar10",
-           {**_REDUCED, "optim.c_weight_decay": 0.0}),
+           {**_REDUCED, "optim.classifier.weight_decay": 0.0}),
     Column("neither", "Neither", "cifar10",
-           {**_REDUCED, "use_batchnorm": False, "optim.c_weight_decay": 0.0}),
+           {**_REDUCED, "model.classifier.use_batchnorm": False,
+            "optim.classifier.weight_decay": 0.0}),
 )
 TABLE5 = Table(
     id="5",
@@ -236,11 +242,11 @@ TABLE5 = Table(
           "Table 5; its rows are our columns)",
     columns=_T5_COLUMNS,
     rows=(
-        Row("erm", "CNN (ERM)", {"method": "erm"},
+        Row("erm", "CNN (ERM)", {"method.name": "erm"},
             _paper(_T5_COLUMNS, (83.19, 75.14, 77.01, 71.85))),
-        Row("gan_augment", "DAGAN-style", {"method": "gan_augment"},
+        Row("gan_augment", "DAGAN-style", {"method.name": "gan_augment"},
             _paper(_T5_COLUMNS, (83.08, 71.92, 75.38, 71.63))),
-        Row("worst_case", "Ours", {"method": "worst_case"},
+        Row("worst_case", "Ours", {"method.name": "worst_case"},
             _paper(_T5_COLUMNS, (84.60, 78.01, 78.71, 75.42))),
     ),
 )
@@ -263,13 +269,13 @@ TABLE4 = Table(
     rows=(
         # The paper's "GAN" failed on CIFAR-10 IF=10 ("None"): no number.
         Row("gan_augment", "GAN (conditional GAN that ignores C)",
-            {"method": "gan_augment"},
+            {"method.name": "gan_augment"},
             {"mnist_if10": 33.49, "mnist_reduced0.3": 31.06,
              "cifar10_reduced0.3": 37.96}),
         Row("triple_gan", "Triple GAN (cooperative G)",
-            {"method": "triple_gan"}, _paper(_T4_COLUMNS,
+            {"method.name": "triple_gan"}, _paper(_T4_COLUMNS,
                                              (27.24, 26.30, 26.22, 22.57))),
-        Row("worst_case", "Ours (W, Eq. 10)", {"method": "worst_case"},
+        Row("worst_case", "Ours (W, Eq. 10)", {"method.name": "worst_case"},
             _paper(_T4_COLUMNS, (27.60, 26.02, 26.10, 22.63))),
     ),
     metric="fid",
@@ -306,11 +312,12 @@ def as_fcd(table: Table) -> Table:
 # config's (the Triple-GAN CNN, as the paper's Table 5 CNN).
 _FM = "Fashion-MNIST stand-in, not the paper's dataset"
 _FM_ROWS = (
-    Row("erm", "Classifier (ERM)", {"method": "erm"}),
+    Row("erm", "Classifier (ERM)", {"method.name": "erm"}),
     Row("augment", "Standard augmentation (crop, flip, rotation)",
-        {"method": "augment"}),
-    Row("mixup", "mixup", {"method": "mixup"}),
-    Row("worst_case", "Ours (W, Eq. 10: G(z, y))", {"method": "worst_case"}),
+        {"method.name": "augment"}),
+    Row("mixup", "mixup", {"method.name": "mixup"}),
+    Row("worst_case", "Ours (W, Eq. 10: G(z, y))",
+        {"method.name": "worst_case"}),
     Row("worst_case_per_sample", _PER_SAMPLE_LABEL, _PER_SAMPLE),
     Row("seed_control", _SEED_CONTROL_LABEL, _SEED_CONTROL),
 )
@@ -335,12 +342,12 @@ _FM_REDUCED_COLUMNS = (
     # Table 5's BN/WD ablation on the 20% set (the first is the BN+WD
     # setting of the column above, a run of its own).
     Column("no_bn", "20%, no BN", "fashion_mnist",
-           {**_FM_REDUCED, "use_batchnorm": False}),
+           {**_FM_REDUCED, "model.classifier.use_batchnorm": False}),
     Column("no_wd", "20%, no WD", "fashion_mnist",
-           {**_FM_REDUCED, "optim.c_weight_decay": 0.0}),
+           {**_FM_REDUCED, "optim.classifier.weight_decay": 0.0}),
     Column("neither", "20%, neither", "fashion_mnist",
-           {**_FM_REDUCED, "use_batchnorm": False,
-            "optim.c_weight_decay": 0.0}),
+           {**_FM_REDUCED, "model.classifier.use_batchnorm": False,
+            "optim.classifier.weight_decay": 0.0}),
 )
 TABLE5_FMNIST = Table(
     id="5fm",

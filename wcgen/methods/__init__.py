@@ -1,9 +1,10 @@
-"""Training methods, selected by `config.method`; each is a
+"""Training methods, selected by `config.method.name`; each is a
 `protocol.Method`: init, the pure step the driver jits, the classifier
 evaluation scores, samples for grids and feature plots, and whether the
 step needs a class-balanced companion batch.
 """
 
+import dataclasses
 from typing import Callable, Optional, Sequence
 
 import jax
@@ -32,54 +33,58 @@ _GENERATOR_VS_CLASSIFIER = {"worst_case": 1.0, "gan_augment": 0.0,
                             "triple_gan": -1.0}
 
 
-def classifier_optimizer(config: ml_collections.ConfigDict
+def classifier_optimizer(opt: ml_collections.ConfigDict, num_train_steps: int
                         ) -> optax.GradientTransformation:
   """Adam with cosine decay and L2 weight decay, shared by every method's
-  classifier.
+  classifier; `opt` is config.optim.classifier.
 
-  The decay is torch.optim.Adam's `weight_decay`: c_weight_decay * w joins
+  The decay is torch.optim.Adam's `weight_decay`: weight_decay * w joins
   the gradient before Adam's scaling, so the configured 5e-4 acts as
   written. (optax.adamw's decoupled decay is multiplied by the learning
   rate: 5e-4 there is 5e-7 per step at lr 1e-3, which did nothing.)
   """
-  opt = config.optim
-  schedule = optax.cosine_decay_schedule(opt.c_lr, config.num_train_steps,
-                                         alpha=opt.c_final_lr_fraction)
+  schedule = optax.cosine_decay_schedule(opt.lr, num_train_steps,
+                                         alpha=opt.final_lr_fraction)
   return skip_nonfinite(optax.chain(
-      optax.add_decayed_weights(opt.c_weight_decay),
+      optax.add_decayed_weights(opt.weight_decay),
       optax.adam(schedule, b1=0.9, b2=0.999)))
 
 
-def data_sampling(config: ml_collections.ConfigDict) -> str:
+def gan_optimizer(opt: ml_collections.ConfigDict
+                  ) -> optax.GradientTransformation:
+  """Adam for G or D (`opt` is config.optim.generator or .critic)."""
+  return skip_nonfinite(optax.adam(opt.lr, b1=opt.b1, b2=opt.b2))
+
+
+def data_sampling(method_name: str, data: ml_collections.ConfigDict) -> str:
   """How the training stream samples images: "class_balanced" for the
-  oversampling baseline, else config.data.sampling ("uniform")."""
-  return ("class_balanced" if config.method == "oversampling" else
-          config.data.sampling)
+  oversampling baseline, else data.sampling ("uniform")."""
+  return ("class_balanced" if method_name == "oversampling" else
+          data.sampling)
 
 
-def augmentation(config: ml_collections.ConfigDict):
+def augmentation(method_name: str, options: ml_collections.ConfigDict):
   """The standard augmentation for the `augment` method or when
-  config.augment is set (with any method), else None."""
-  if config.method != "augment" and not config.augment:
+  config.data.augment.enabled is set (with any method), else None;
+  `options` is config.data.augment."""
+  if method_name != "augment" and not options.enabled:
     return None
-  return augment.Augmentation(crop_pad=config.augment_crop_pad,
-                              flip=config.augment_flip,
-                              max_rotation_deg=config.augment_rotation_deg)
+  return augment.Augmentation(crop_pad=options.crop_pad, flip=options.flip,
+                              max_rotation_deg=options.rotation_deg)
 
 
-def loss_spec(config: ml_collections.ConfigDict
+def loss_spec(loss: ml_collections.ConfigDict
               ) -> classification_losses.LossSpec:
-  """C's loss on real images, as named by the config's fields."""
+  """C's loss on real images, from config.loss (posthoc_tau is applied at
+  evaluation, not in the loss)."""
+  fields = {f.name for f in dataclasses.fields(classification_losses.LossSpec)}
   return classification_losses.LossSpec(
-      name=config.classifier_loss, cb_beta=config.cb_beta,
-      cb_kind=config.cb_kind, focal_gamma=config.focal_gamma,
-      la_tau=config.la_tau, ldam_max_margin=config.ldam_max_margin,
-      ldam_scale=config.ldam_scale, drw_start_step=config.drw_start_step)
+      **{k: v for k, v in loss.items() if k in fields})
 
 
-def _in_compute_dtype(config: ml_collections.ConfigDict, module):
-  """`module`, computing in bfloat16 when config.compute_dtype says so."""
-  if config.get("compute_dtype", "float32") == "bfloat16":
+def _in_compute_dtype(compute_dtype: str, module):
+  """`module`, computing in bfloat16 when config.model.compute_dtype says so."""
+  if compute_dtype == "bfloat16":
     return MixedPrecision(module, jax.numpy.bfloat16)
   return module
 
@@ -90,73 +95,70 @@ def create(config: ml_collections.ConfigDict, num_classes: int,
            reference_logits_fn: Optional[Callable[[jax.Array],
                                                   jax.Array]] = None
            ) -> Method:
-  """The method named by `config.method`, with its models and optimisers.
+  """The method named by `config.method.name`, with its models and optimisers.
 
   class_counts: training images per class, which the re-balancing losses
   need to train; a method built to evaluate or sample a finished run needs
   none (its loss then refuses to be traced). reference_logits_fn: a frozen
-  classifier that judges the game's samples (config.reference_run, loaded
+  classifier that judges the game's samples (config.method.reference_run, loaded
   by the driver), or None.
   """
-  classifier = _in_compute_dtype(
-      config, models.create_classifier(config.classifier, num_classes,
-                                       config.dropout_rate,
-                                       config.use_batchnorm))
-  c_tx = classifier_optimizer(config)
+  method, model = config.method, config.model
+  in_dtype = lambda module: _in_compute_dtype(model.compute_dtype, module)
+  classifier = in_dtype(models.create_classifier(
+      model.classifier.name, num_classes, model.classifier.dropout_rate,
+      model.classifier.use_batchnorm))
+  c_tx = classifier_optimizer(config.optim.classifier,
+                              config.schedule.num_train_steps)
   loss_fn = classification_losses.make_loss(
-      loss_spec(config),
+      loss_spec(config.loss),
       None if class_counts is None else np.asarray(class_counts))
-  augment_fn = augmentation(config)
-  if config.method in ("erm", "oversampling", "augment", "mixup",
-                       "seed_control"):
-    control = config.method == "seed_control"
+  augment_fn = augmentation(method.name, config.data.augment)
+  if method.name in ("erm", "oversampling", "augment", "mixup",
+                     "seed_control"):
+    control = method.name == "seed_control"
     return ERM(classifier, c_tx, num_classes, loss_fn, augment_fn=augment_fn,
-               mixup_alpha=config.mixup_alpha if config.method == "mixup"
+               mixup_alpha=method.mixup_alpha if method.name == "mixup"
                else 0.0,
-               companion_weight=config.fake_weight if control else 0.0,
-               companion_noise_rms=config.control_noise_rms,
-               companion_start_step=config.warmup_steps)
-  if config.method in _GENERATOR_VS_CLASSIFIER:
-    opt = config.optim
-    gan_tx = lambda lr: skip_nonfinite(
-        optax.adam(lr, b1=opt.gan_b1, b2=opt.gan_b2))
+               companion_weight=method.fake_weight if control else 0.0,
+               companion_noise_rms=method.control_noise_rms,
+               companion_start_step=method.warmup_steps)
+  if method.name in _GENERATOR_VS_CLASSIFIER:
+    generator = model.generator
     return WorstCaseGame(
-        generator=_in_compute_dtype(
-            config, models.create_generator(
-                config.generator, num_classes, channels, config.gen_width,
-                config.perturbation_bound)),
-        critic=_in_compute_dtype(config,
-                                 models.create_critic(config.critic,
-                                                      num_classes,
-                                                      config.critic_width)),
+        generator=in_dtype(models.create_generator(
+            generator.name, num_classes, channels, generator.width,
+            generator.perturbation_bound)),
+        critic=in_dtype(models.create_critic(
+            model.critic.name, num_classes, model.critic.width)),
         classifier=classifier,
-        generator_tx=gan_tx(opt.g_lr),
-        critic_tx=gan_tx(opt.d_lr),
+        generator_tx=gan_optimizer(config.optim.generator),
+        critic_tx=gan_optimizer(config.optim.critic),
         classifier_tx=c_tx,
         num_classes=num_classes,
-        latent_dim=config.latent_dim,
-        eps=config.eps,
-        divergence=config.divergence,
-        gp_weight=config.gp_weight,
-        n_critic=config.n_critic,
-        fake_weight=config.fake_weight,
-        real_weight=config.real_weight,
-        label_sampling=config.label_sampling,
-        warmup_steps=config.warmup_steps,
-        generator_vs_classifier=_GENERATOR_VS_CLASSIFIER[config.method],
+        latent_dim=generator.latent_dim,
+        eps=method.eps,
+        divergence=method.divergence,
+        gp_weight=method.gp_weight,
+        n_critic=method.n_critic,
+        fake_weight=method.fake_weight,
+        real_weight=method.real_weight,
+        label_sampling=method.label_sampling,
+        warmup_steps=method.warmup_steps,
+        generator_vs_classifier=_GENERATOR_VS_CLASSIFIER[method.name],
         augment_fn=augment_fn,
         real_loss_fn=loss_fn,
         batch_sharding=batch_sharding,
-        critic_data=config.critic_data,
-        transport_weight=config.transport_weight,
-        gan_during_warmup=config.gan_during_warmup,
-        critic_augment_fn=(augment.DiffAugment() if config.critic_augment
+        critic_data=method.critic_data,
+        transport_weight=method.transport_weight,
+        gan_during_warmup=method.gan_during_warmup,
+        critic_augment_fn=(augment.DiffAugment() if method.critic_augment
                            else None),
         reference_logits_fn=reference_logits_fn,
         # Without the reference (a method built to evaluate or sample a
         # finished run), nothing is filtered: only training filters.
-        fake_filter=(config.fake_filter if reference_logits_fn is not None
+        fake_filter=(method.fake_filter if reference_logits_fn is not None
                      else "none"),
-        fake_filter_threshold=config.fake_filter_threshold)
-  raise ConfigError(f"unknown method {config.method!r}; choose one of "
+        fake_filter_threshold=method.fake_filter_threshold)
+  raise ConfigError(f"unknown method {method.name!r}; choose one of "
                     f"{list(METHODS)}")

@@ -1,6 +1,6 @@
 """The training driver: `train_and_evaluate(config, workdir)`.
 
-One driver serves every method (`config.method`): it builds the data, the
+One driver serves every method (`config.method.name`): it builds the data, the
 method's state and its jitted step, resumes from the latest checkpoint in
 `workdir`, and writes what a researcher looks at:
 
@@ -189,13 +189,15 @@ def _sample_grid(sample_fn, state, config, data, per_sample: bool
   for methods without G. A per-sample G perturbs fixed training images
   of each class (each row's first images, repeated for a rare class)."""
   num_classes = data.num_classes
-  labels = jnp.repeat(jnp.arange(num_classes), config.samples_per_class)
+  labels = jnp.repeat(jnp.arange(num_classes),
+                      config.schedule.samples_per_class)
   key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0x5A3)
   kwargs = {}
   if per_sample:
     index = np.concatenate([
         np.resize(np.flatnonzero(data.train_labels == c),
-                  config.samples_per_class) for c in range(num_classes)])
+                  config.schedule.samples_per_class)
+        for c in range(num_classes)])
     kwargs["seeds"] = jnp.asarray(input_pipeline.preprocess_images(
         data.train_images[index], data.image_shape[0]).numpy())
   images = sample_fn(state, key, labels, **kwargs)
@@ -245,19 +247,19 @@ def _mean_metrics(history) -> Dict[str, float]:
 
 
 def reference_classifier(config: ml_collections.ConfigDict):
-  """fn(images) -> logits of config.reference_run's classifier in inference
-  mode, its weights frozen as constants of the step; None when unset."""
-  if not config.reference_run:
+  """fn(images) -> logits of config.method.reference_run's classifier in
+  inference mode, its weights frozen as constants of the step; None when unset."""
+  if not config.method.reference_run:
     return None
   try:
     ref_config, ref_method, ref_state = features.load_run(
-        config.reference_run)
+        config.method.reference_run)
   except DataError as e:
     raise DataError(f"reference_run: {e}") from None
   if (ref_config.data.name, ref_config.data.image_size) != (
       config.data.name, config.data.image_size):
     raise ConfigError(
-        f"reference_run {config.reference_run} was trained on "
+        f"reference_run {config.method.reference_run} was trained on "
         f"{ref_config.data.name} at {ref_config.data.image_size} px, this run "
         f"uses {config.data.name} at {config.data.image_size} px; give a "
         "reference trained on the same data")
@@ -269,7 +271,7 @@ def reference_classifier(config: ml_collections.ConfigDict):
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                        allow_config_change: bool = False) -> Dict[str, Any]:
-  """Trains `config.method` and evaluates it; returns the results dict.
+  """Trains `config.method.name` and evaluates it; returns the results dict.
 
   If the process receives SIGTERM or SIGINT, it saves a checkpoint at the
   current step and raises `errors.Stopped` (its step and signal) without
@@ -314,8 +316,9 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   replicated = NamedSharding(mesh, P())
   batch_sharding = NamedSharding(mesh, P("data"))
 
-  data = input_pipeline.create_datasets(config)
-  data.check_batch_size(config.batch_size)  # before anything is written
+  data = input_pipeline.create_datasets(config.data)
+  # Before anything is written:
+  data.check_batch_size(config.schedule.batch_size)
   logging.info("Training set: %d images, per class %s", len(data.train_labels),
                data.train_class_counts.tolist())
   realised = data.realised_imbalance_factor
@@ -327,14 +330,15 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   method = methods.create(config, data.num_classes, data.image_shape[-1],
                           data.train_class_counts, batch_sharding,
                           reference_classifier(config))
-  # Post-hoc logit adjustment (0 unless config.posthoc_tau is set).
+  # Post-hoc logit adjustment (0 unless config.loss.posthoc_tau is set).
   offset = jnp.asarray(classification_losses.posthoc_offset(
-      config.posthoc_tau, data.train_class_counts))
+      config.loss.posthoc_tau, data.train_class_counts))
 
   init = jax.jit(method.init, static_argnums=1, out_shardings=replicated)
   state = init(jax.random.PRNGKey(config.seed), data.image_shape)
   ckpt = checkpointing.Checkpointer(
-      os.path.join(workdir, "checkpoints"), config.max_checkpoints_to_keep)
+      os.path.join(workdir, "checkpoints"),
+      config.schedule.max_checkpoints_to_keep)
   try:
     state = ckpt.restore_or(state)
   except WcgenError:  # e.g. another config's checkpoint: nothing written
@@ -374,8 +378,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   def score(split: str, distorted: bool = False) -> Dict[str, Any]:
     return accuracy.evaluate(
         count_fn, state,
-        data.eval_iterator(config.eval_batch_size, batch_sharding, distorted,
-                           split), data.num_classes)
+        data.eval_iterator(config.schedule.eval_batch_size, batch_sharding,
+                           distorted, split), data.num_classes)
 
   def evaluate(step: int, final: bool) -> Dict[str, Any]:
     """Scores C on the validation split at every evaluation, and on the
@@ -388,8 +392,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       scalars.update(val_accuracy=result["validation"]["accuracy"],
                      val_balanced_accuracy=result["validation"][
                          "balanced_accuracy"])
-    if not data.has_validation or (final and config.get("evaluate_test",
-                                                        True)):
+    if not data.has_validation or (final and config.schedule.evaluate_test):
       test = result["test"] = score("test")
       scalars.update(test_accuracy=test["accuracy"],
                      test_balanced_accuracy=test["balanced_accuracy"])
@@ -407,10 +410,10 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         f"{k}={v:.4f}" for k, v in sorted(scalars.items())))
     return result
 
-  num_steps = config.num_train_steps
+  num_steps = config.schedule.num_train_steps
   batches = data.train_iterator(
-      config.batch_size, config.seed, start_step, batch_sharding,
-      methods.data_sampling(config),
+      config.schedule.batch_size, config.seed, start_step, batch_sharding,
+      methods.data_sampling(config.method.name, config.data),
       balanced_companion=method.needs_balanced_batch)
   history = []
   result = None
@@ -424,8 +427,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                jax.device_get(state_lib.skipped_updates(state)).items()}
     log(step, {**scalars, **skipped})
     progress.scalars = scalars
-    _check_skipped(skipped, config.max_skipped_updates, step,
-                   step - config.log_every_steps + 1, ckpt.latest_step)
+    _check_skipped(skipped, config.schedule.max_skipped_updates, step,
+                   step - config.schedule.log_every_steps + 1, ckpt.latest_step)
 
   def eval_and_sample(step: int, t: float) -> None:
     del t
@@ -442,14 +445,14 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   # steps/s goes to TensorBoard only: metrics.jsonl stays a function of
   # the seed (a resumed run's file equals an uninterrupted one's).
   progress = ConsoleProgress(num_train_steps=num_steps, writer=tensorboard,
-                             every_steps=config.log_every_steps)
+                             every_steps=config.schedule.log_every_steps)
   progress(start_step)  # the clock starts here (the first call never fires)
   actions = [
       periodic_actions.PeriodicCallback(every_steps=every, on_steps=[num_steps],
                                         callback_fn=fn)
-      for every, fn in ((config.log_every_steps, log_train),
-                        (config.eval_every_steps, eval_and_sample),
-                        (config.checkpoint_every_steps, save))]
+      for every, fn in ((config.schedule.log_every_steps, log_train),
+                        (config.schedule.eval_every_steps, eval_and_sample),
+                        (config.schedule.checkpoint_every_steps, save))]
   stop = _StopSignals()
   try:
     with stop:
@@ -466,7 +469,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         preempted = (stop.received if jax.process_count() == 1 else
                      ckpt.reached_preemption(step))
         if preempted and step < num_steps:
-          if step % config.checkpoint_every_steps:
+          if step % config.schedule.checkpoint_every_steps:
             ckpt.save(step, state)
           ckpt.close()
           writer.flush()
@@ -491,13 +494,13 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   writer.flush()
 
   results = {
-      "method": config.method,
+      "method": config.method.name,
       "dataset": config.data.name,
       "imbalance_factor": config.data.imbalance_factor,
       "imbalance_factor_realised": data.realised_imbalance_factor,
       "seed": config.seed,
       "steps": num_steps,
-      "batch_size": config.batch_size,
+      "batch_size": config.schedule.batch_size,
       "train_class_counts": data.train_class_counts.tolist(),
       "wall_time_sec_this_process": time.time() - t_start,
       "resumed_from_step": start_step,

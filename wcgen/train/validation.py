@@ -13,10 +13,18 @@ from wcgen.data import sources
 from wcgen.errors import ConfigError
 
 
-def _positive_int(config, name: str) -> None:
-  value = config[name]
+def _positive_int(tree: ml_collections.ConfigDict, path: str,
+                  name: str) -> None:
+  value = tree[name]
   if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-    raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    raise ConfigError(f"{path}.{name} must be a positive integer, got "
+                      f"{value!r}")
+
+
+def _one_of(path: str, value, known) -> None:
+  if value not in known:
+    raise ConfigError(f"unknown {path} {value!r}; choose one of "
+                      f"{list(known)} with --config.{path}")
 
 
 def _validate_data(data: ml_collections.ConfigDict) -> None:
@@ -40,100 +48,113 @@ def _validate_data(data: ml_collections.ConfigDict) -> None:
   input_pipeline.distortion_from_config(data)
 
 
+def _validate_augment(augment: ml_collections.ConfigDict) -> None:
+  if not isinstance(augment.crop_pad, int) or augment.crop_pad < 0:
+    raise ConfigError(f"data.augment.crop_pad must be an integer >= 0, got "
+                      f"{augment.crop_pad!r}")
+  if not 0 <= augment.rotation_deg <= 180:
+    raise ConfigError(f"data.augment.rotation_deg must be in [0, 180], got "
+                      f"{augment.rotation_deg}")
+
+
+def _validate_method(method: ml_collections.ConfigDict) -> None:
+  """config.method: which method, and the game's and baselines' knobs."""
+  _one_of("method.name", method.name, methods.METHODS)
+  _positive_int(method, "method", "n_critic")
+  if not method.eps > 0:
+    raise ConfigError(f"method.eps must be > 0 (lambda = 1/eps), got "
+                      f"{method.eps}; the paper's best is 0.3")
+  _one_of("method.divergence", method.divergence, ("wasserstein", "js"))
+  _one_of("method.label_sampling", method.label_sampling,
+          ("balanced", "data"))
+  if method.fake_weight < 0 or method.real_weight < 0 or not (
+      method.fake_weight or method.real_weight):
+    raise ConfigError("method.fake_weight and method.real_weight must be "
+                      ">= 0 and not both 0")
+  if not isinstance(method.warmup_steps, int) or method.warmup_steps < 0:
+    raise ConfigError(f"method.warmup_steps must be an integer >= 0, got "
+                      f"{method.warmup_steps!r}")
+  if not method.mixup_alpha > 0:
+    raise ConfigError(f"method.mixup_alpha must be > 0, got "
+                      f"{method.mixup_alpha}")
+  _one_of("method.critic_data", method.critic_data, ("batch", "balanced"))
+  if method.transport_weight < 0:
+    raise ConfigError(f"method.transport_weight must be >= 0, got "
+                      f"{method.transport_weight}")
+  if method.control_noise_rms < 0:
+    raise ConfigError(f"method.control_noise_rms must be >= 0, got "
+                      f"{method.control_noise_rms}")
+  _one_of("method.fake_filter", method.fake_filter, objectives.FAKE_FILTERS)
+  if method.fake_filter != "none" and not method.reference_run:
+    raise ConfigError(f"method.fake_filter={method.fake_filter!r} needs a "
+                      "reference classifier: set --config.method.reference_run"
+                      "=WORKDIR of a finished run on the same data (e.g. ERM)")
+  if not 0 < method.fake_filter_threshold <= 1:
+    raise ConfigError(f"method.fake_filter_threshold must be in (0, 1], got "
+                      f"{method.fake_filter_threshold}")
+  if method.gp_weight < 0:
+    raise ConfigError(f"method.gp_weight must be >= 0, got "
+                      f"{method.gp_weight}")
+
+
+def _validate_loss(loss: ml_collections.ConfigDict) -> None:
+  """config.loss: C's loss on real images."""
+  _one_of("loss.name", loss.name, classification_losses.LOSSES)
+  _one_of("loss.cb_kind", loss.cb_kind, ("softmax", "sigmoid", "focal"))
+  if not 0 <= loss.cb_beta < 1:
+    raise ConfigError(f"loss.cb_beta must be in [0, 1), got {loss.cb_beta}")
+
+
+def _validate_model(model: ml_collections.ConfigDict) -> None:
+  """config.model: the three networks and their precision."""
+  _one_of("model.compute_dtype", model.compute_dtype,
+          ("float32", "bfloat16"))
+  _one_of("model.generator.name", model.generator.name, models.GENERATORS)
+  _one_of("model.critic.name", model.critic.name, models.CRITICS)
+  _one_of("model.classifier.name", model.classifier.name,
+          models.CLASSIFIERS)
+  _positive_int(model.generator, "model.generator", "latent_dim")
+  if not 0 < model.generator.perturbation_bound <= 2:
+    raise ConfigError(f"model.generator.perturbation_bound must be in (0, 2] "
+                      f"(images are in [-1, 1]), got "
+                      f"{model.generator.perturbation_bound}")
+
+
+def _validate_schedule(schedule: ml_collections.ConfigDict,
+                       device_count: int) -> None:
+  """config.schedule: batch sizes, steps and the loop's cadence."""
+  for name in ("batch_size", "num_train_steps", "log_every_steps",
+               "eval_every_steps", "checkpoint_every_steps",
+               "eval_batch_size", "samples_per_class"):
+    _positive_int(schedule, "schedule", name)
+  if (not isinstance(schedule.max_skipped_updates, int) or
+      schedule.max_skipped_updates < 0):
+    raise ConfigError(f"schedule.max_skipped_updates must be an integer "
+                      f">= 0, got {schedule.max_skipped_updates!r}")
+  if schedule.checkpoint_every_steps % schedule.log_every_steps:
+    raise ConfigError(
+        f"schedule.checkpoint_every_steps={schedule.checkpoint_every_steps} "
+        f"must be a multiple of schedule.log_every_steps="
+        f"{schedule.log_every_steps}, so that a resumed run logs the same "
+        "rows as an uninterrupted one")
+  for name in ("batch_size", "eval_batch_size"):
+    if schedule[name] % device_count:
+      raise ConfigError(f"schedule.{name}={schedule[name]} is not divisible "
+                        f"by the {device_count} devices; use a multiple of "
+                        f"{device_count}")
+
+
 def validate_config(config: ml_collections.ConfigDict,
                     device_count: int) -> None:
   """Raises ConfigError naming the first bad field and what to do."""
-  if config.method not in methods.METHODS:
-    raise ConfigError(f"unknown method {config.method!r}; choose one of "
-                      f"{list(methods.METHODS)} with --config.method")
-  if config.data.name not in sources.DATASETS:
-    raise ConfigError(f"unknown dataset {config.data.name!r}; choose one of "
-                      f"{sorted(sources.DATASETS)} with --config.data.name")
-  for name in ("batch_size", "num_train_steps", "log_every_steps",
-               "eval_every_steps", "checkpoint_every_steps", "eval_batch_size",
-               "n_critic", "latent_dim", "samples_per_class"):
-    _positive_int(config, name)
-  if not config.eps > 0:
-    raise ConfigError(f"eps must be > 0 (lambda = 1/eps), got {config.eps}; "
-                      "the paper's best is 0.3")
+  _one_of("data.name", config.data.name, sorted(sources.DATASETS))
   _validate_data(config.data)
-  if config.get("compute_dtype", "float32") not in ("float32", "bfloat16"):
-    raise ConfigError(f"unknown compute_dtype {config.compute_dtype!r}; "
-                      "choose 'float32' or 'bfloat16'")
-  if config.divergence not in ("wasserstein", "js"):
-    raise ConfigError(f"unknown divergence {config.divergence!r}; choose "
-                      "'wasserstein' or 'js'")
-  if config.label_sampling not in ("balanced", "data"):
-    raise ConfigError(f"unknown label_sampling {config.label_sampling!r}; "
-                      "choose 'balanced' or 'data'")
-  if config.fake_weight < 0 or config.real_weight < 0 or not (
-      config.fake_weight or config.real_weight):
-    raise ConfigError("fake_weight and real_weight must be >= 0 and not "
-                      "both 0")
-  if config.classifier_loss not in classification_losses.LOSSES:
-    raise ConfigError(f"unknown classifier_loss {config.classifier_loss!r}; "
-                      f"choose one of {list(classification_losses.LOSSES)}")
-  if config.cb_kind not in ("softmax", "sigmoid", "focal"):
-    raise ConfigError(f"unknown cb_kind {config.cb_kind!r}; choose "
-                      "'softmax', 'sigmoid' or 'focal'")
-  if not 0 <= config.cb_beta < 1:
-    raise ConfigError(f"cb_beta must be in [0, 1), got {config.cb_beta}")
-  if not isinstance(config.warmup_steps, int) or config.warmup_steps < 0:
-    raise ConfigError(f"warmup_steps must be an integer >= 0, got "
-                      f"{config.warmup_steps!r}")
-  if (not isinstance(config.max_skipped_updates, int) or
-      config.max_skipped_updates < 0):
-    raise ConfigError(f"max_skipped_updates must be an integer >= 0, got "
-                      f"{config.max_skipped_updates!r}")
-  if not config.mixup_alpha > 0:
-    raise ConfigError(f"mixup_alpha must be > 0, got {config.mixup_alpha}")
-  if not isinstance(config.augment_crop_pad, int) or config.augment_crop_pad < 0:
-    raise ConfigError(f"augment_crop_pad must be an integer >= 0, got "
-                      f"{config.augment_crop_pad!r}")
-  if not 0 <= config.augment_rotation_deg <= 180:
-    raise ConfigError(f"augment_rotation_deg must be in [0, 180], got "
-                      f"{config.augment_rotation_deg}")
-  if config.critic_data not in ("batch", "balanced"):
-    raise ConfigError(f"unknown critic_data {config.critic_data!r}; choose "
-                      "'batch' or 'balanced'")
-  if config.transport_weight < 0:
-    raise ConfigError(f"transport_weight must be >= 0, got "
-                      f"{config.transport_weight}")
-  if not 0 < config.perturbation_bound <= 2:
-    raise ConfigError(f"perturbation_bound must be in (0, 2] (images are in "
-                      f"[-1, 1]), got {config.perturbation_bound}")
-  if config.control_noise_rms < 0:
-    raise ConfigError(f"control_noise_rms must be >= 0, got "
-                      f"{config.control_noise_rms}")
-  if config.fake_filter not in objectives.FAKE_FILTERS:
-    raise ConfigError(f"unknown fake_filter {config.fake_filter!r}; choose "
-                      f"one of {list(objectives.FAKE_FILTERS)}")
-  if config.fake_filter != "none" and not config.reference_run:
-    raise ConfigError(f"fake_filter={config.fake_filter!r} needs a reference "
-                      "classifier: set --config.reference_run=WORKDIR of a "
-                      "finished run on the same data (e.g. ERM)")
-  if not 0 < config.fake_filter_threshold <= 1:
-    raise ConfigError(f"fake_filter_threshold must be in (0, 1], got "
-                      f"{config.fake_filter_threshold}")
-  if config.gp_weight < 0:
-    raise ConfigError(f"gp_weight must be >= 0, got {config.gp_weight}")
-  for kind, name, known in (("generator", config.generator, models.GENERATORS),
-                            ("critic", config.critic, models.CRITICS),
-                            ("classifier", config.classifier,
-                             models.CLASSIFIERS)):
-    if name not in known:
-      raise ConfigError(f"unknown {kind} {name!r}; choose one of "
-                        f"{list(known)}")
-  if config.checkpoint_every_steps % config.log_every_steps:
-    raise ConfigError(
-        f"checkpoint_every_steps={config.checkpoint_every_steps} must be a "
-        f"multiple of log_every_steps={config.log_every_steps}, so that a "
-        "resumed run logs the same rows as an uninterrupted one")
-  for name in ("batch_size", "eval_batch_size"):
-    if config[name] % device_count:
-      raise ConfigError(f"{name}={config[name]} is not divisible by the "
-                        f"{device_count} devices; use a multiple of "
-                        f"{device_count}")
+  _validate_augment(config.data.augment)
+  _validate_method(config.method)
+  _validate_loss(config.loss)
+  _validate_model(config.model)
+  _validate_schedule(config.schedule, device_count)
   if config.data.image_size != 32:
     raise ConfigError(f"data.image_size must be 32 (the paper's size, and "
-                      f"what the generators draw), got {config.data.image_size}")
+                      f"what the generators draw), got "
+                      f"{config.data.image_size}")
