@@ -43,10 +43,19 @@ def test_methods_are_configured_as_documented(tiny_config):
                      ("triple_gan", -1.0)):
     assert isinstance(built[name], WorstCaseGame)
     assert built[name].generator_vs_classifier == sign
+  # Presets: the name stays in the config; the pipeline and the builders
+  # see the settings it stands for.
   tiny_config.method.name = "oversampling"
-  assert methods.data_sampling(tiny_config.method.name, tiny_config.data) == "class_balanced"
+  oversampling = methods.with_preset(tiny_config)
+  assert (oversampling.method.name, oversampling.data.sampling) == (
+      "erm", "class_balanced")
+  assert tiny_config.method.name == "oversampling"  # not changed in place
+  assert methods.with_preset(tiny_config).data.augment.enabled is False
+  tiny_config.method.name = "augment"
+  assert methods.with_preset(tiny_config).data.augment.enabled is True
   tiny_config.method.name = "erm"
-  assert methods.data_sampling(tiny_config.method.name, tiny_config.data) == "uniform"
+  assert methods.with_preset(tiny_config) is tiny_config
+  assert tiny_config.data.sampling == "uniform"
   # Augmentation combines with any method.
   tiny_config.method.name, tiny_config.data.augment.enabled = "worst_case", True
   assert methods.create(tiny_config, 10, 1, counts).augment_fn is not None

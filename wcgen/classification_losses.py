@@ -25,6 +25,7 @@ import optax
 
 from wcgen import objectives
 from wcgen.errors import ConfigError
+from wcgen.errors import check_one_of
 
 Array = jax.Array
 LossFn = Callable[[Array, Array, Array], Array]  # (logits, labels, step)
@@ -117,6 +118,14 @@ class LossSpec:
   ldam_max_margin: float = 0.5
   ldam_scale: float = 30.0
   drw_start_step: int = -1  # LDAM's deferred re-weighting; -1 off
+
+  def __post_init__(self):
+    """One line per bad field, named as config.loss names it."""
+    check_one_of("loss.name", self.name, LOSSES)
+    check_one_of("loss.cb_kind", self.cb_kind, ("softmax", "sigmoid",
+                                                "focal"))
+    if not 0 <= self.cb_beta < 1:
+      raise ConfigError(f"loss.cb_beta must be in [0, 1), got {self.cb_beta}")
 
 
 def make_loss(spec: LossSpec, class_counts) -> LossFn:

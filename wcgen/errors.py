@@ -13,6 +13,20 @@ class ConfigError(WcgenError, ValueError):
   """A config value is out of range, of the wrong type, or unknown."""
 
 
+def check_one_of(field: str, value, known) -> None:
+  """ConfigError unless `value` is in `known`; `field` is its dotted name
+  in the config (e.g. "model.generator.name")."""
+  if value not in known:
+    raise ConfigError(f"unknown {field} {value!r}; choose one of "
+                      f"{list(known)} with --config.{field}")
+
+
+def check_positive_int(field: str, value) -> None:
+  """ConfigError unless `value` is an int >= 1 (not a bool)."""
+  if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    raise ConfigError(f"{field} must be a positive integer, got {value!r}")
+
+
 class DataError(WcgenError, OSError):
   """A data file is missing, truncated or in the wrong format."""
 

@@ -5,7 +5,8 @@ step needs a class-balanced companion batch.
 """
 
 import dataclasses
-from typing import Callable, Optional, Sequence
+import functools
+from typing import Any, Callable, Dict, Optional, Sequence
 
 import jax
 import ml_collections
@@ -15,22 +16,35 @@ import optax
 from wcgen import augment
 from wcgen import classification_losses
 from wcgen import models
+from wcgen import objectives
 from wcgen.errors import ConfigError
+from wcgen.errors import check_one_of
+from wcgen.errors import check_positive_int
 from wcgen.methods.erm import ERM
 from wcgen.methods.protocol import Method
 from wcgen.methods.worst_case import GameState, WorstCaseGame
 from wcgen.models.precision import MixedPrecision
 from wcgen.core.state import skip_nonfinite
 
-# Each name is one baseline or the paper's method; docs/METHODS.md has a
-# paragraph on each. The re-weighted and logit-adjusted losses are not
-# methods of their own: `classifier_loss` selects them for any method.
-METHODS = ("worst_case", "erm", "oversampling", "mixup", "augment",
-           "gan_augment", "triple_gan", "seed_control")
-# How each GAN-based method's generator treats C (WorstCaseGame's
-# generator_vs_classifier): attack, ignore, help.
-_GENERATOR_VS_CLASSIFIER = {"worst_case": 1.0, "gan_augment": 0.0,
-                            "triple_gan": -1.0}
+# Baselines that are another method with settings changed, selectable by
+# name: `with_preset` rewrites them once, so nothing else tests for these
+# names (the data pipeline reads data.sampling, the builders read
+# data.augment.enabled). The recorded config keeps the name the user gave.
+PRESETS: Dict[str, Dict[str, Any]] = {
+    "oversampling": {"method.name": "erm", "data.sampling": "class_balanced"},
+    "augment": {"method.name": "erm", "data.augment.enabled": True},
+}
+
+
+def with_preset(config: ml_collections.ConfigDict
+                ) -> ml_collections.ConfigDict:
+  """`config`, or a copy with its method's preset applied."""
+  preset = PRESETS.get(config.method.name)
+  if preset is None:
+    return config
+  resolved = config.copy_and_resolve_references()
+  resolved.update_from_flattened_dict(preset)
+  return resolved
 
 
 def classifier_optimizer(opt: ml_collections.ConfigDict, num_train_steps: int
@@ -56,18 +70,10 @@ def gan_optimizer(opt: ml_collections.ConfigDict
   return skip_nonfinite(optax.adam(opt.lr, b1=opt.b1, b2=opt.b2))
 
 
-def data_sampling(method_name: str, data: ml_collections.ConfigDict) -> str:
-  """How the training stream samples images: "class_balanced" for the
-  oversampling baseline, else data.sampling ("uniform")."""
-  return ("class_balanced" if method_name == "oversampling" else
-          data.sampling)
-
-
-def augmentation(method_name: str, options: ml_collections.ConfigDict):
-  """The standard augmentation for the `augment` method or when
-  config.data.augment.enabled is set (with any method), else None;
-  `options` is config.data.augment."""
-  if method_name != "augment" and not options.enabled:
+def augmentation(options: ml_collections.ConfigDict):
+  """The standard augmentation config.data.augment asks for (with any
+  method), or None."""
+  if not options.enabled:
     return None
   return augment.Augmentation(crop_pad=options.crop_pad, flip=options.flip,
                               max_rotation_deg=options.rotation_deg)
@@ -89,21 +95,137 @@ def _in_compute_dtype(compute_dtype: str, module):
   return module
 
 
+def _erm(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
+         mixup=False, control=False, **unused) -> ERM:
+  """ERM and the baselines that change one thing about it: mixup's mixed
+  inputs, or the per-sample game's control (a class-balanced companion
+  batch, unperturbed or with noise)."""
+  del unused
+  return ERM(classifier, c_tx, num_classes, loss_fn, augment_fn=augment_fn,
+             mixup_alpha=method.mixup_alpha if mixup else 0.0,
+             companion_weight=method.fake_weight if control else 0.0,
+             companion_noise_rms=method.control_noise_rms,
+             companion_start_step=method.warmup_steps)
+
+
+def _game(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
+          generator_vs_classifier, config, channels, in_dtype,
+          batch_sharding, reference_logits_fn) -> WorstCaseGame:
+  """The three-player game; its generator attacks C (the paper's method),
+  ignores it (GAN augmentation) or helps it (Triple-GAN)."""
+  generator = config.model.generator
+  return WorstCaseGame(
+      generator=in_dtype(models.create_generator(
+          generator.name, num_classes, channels, generator.width,
+          generator.perturbation_bound)),
+      critic=in_dtype(models.create_critic(
+          config.model.critic.name, num_classes, config.model.critic.width)),
+      classifier=classifier,
+      generator_tx=gan_optimizer(config.optim.generator),
+      critic_tx=gan_optimizer(config.optim.critic),
+      classifier_tx=c_tx,
+      num_classes=num_classes,
+      latent_dim=generator.latent_dim,
+      eps=method.eps,
+      divergence=method.divergence,
+      gp_weight=method.gp_weight,
+      n_critic=method.n_critic,
+      fake_weight=method.fake_weight,
+      real_weight=method.real_weight,
+      label_sampling=method.label_sampling,
+      warmup_steps=method.warmup_steps,
+      generator_vs_classifier=generator_vs_classifier,
+      augment_fn=augment_fn,
+      real_loss_fn=loss_fn,
+      batch_sharding=batch_sharding,
+      critic_data=method.critic_data,
+      transport_weight=method.transport_weight,
+      gan_during_warmup=method.gan_during_warmup,
+      critic_augment_fn=(augment.DiffAugment() if method.critic_augment
+                         else None),
+      reference_logits_fn=reference_logits_fn,
+      # Without the reference (a method built to evaluate or sample a
+      # finished run), nothing is filtered: only training filters.
+      fake_filter=(method.fake_filter if reference_logits_fn is not None
+                   else "none"),
+      fake_filter_threshold=method.fake_filter_threshold)
+
+
+# Each method's builder, by name; docs/METHODS.md has a paragraph on each.
+# The re-weighted and logit-adjusted losses are not methods of their own:
+# config.loss.name selects them for any method.
+_BUILDERS: Dict[str, Callable[..., Method]] = {
+    "worst_case": functools.partial(_game, generator_vs_classifier=1.0),
+    "gan_augment": functools.partial(_game, generator_vs_classifier=0.0),
+    "triple_gan": functools.partial(_game, generator_vs_classifier=-1.0),
+    "erm": _erm,
+    "mixup": functools.partial(_erm, mixup=True),
+    "seed_control": functools.partial(_erm, control=True),
+}
+METHODS = tuple(_BUILDERS) + tuple(PRESETS)
+
+
+def validate(method: ml_collections.ConfigDict) -> None:
+  """Checks config.method (which method, and the game's and the
+  baselines' knobs) before anything is built: one line per problem."""
+  check_one_of("method.name", method.name, METHODS)
+  check_positive_int("method.n_critic", method.n_critic)
+  if not method.eps > 0:
+    raise ConfigError(f"method.eps must be > 0 (lambda = 1/eps), got "
+                      f"{method.eps}; the paper's best is 0.3")
+  check_one_of("method.divergence", method.divergence, ("wasserstein", "js"))
+  check_one_of("method.label_sampling", method.label_sampling,
+          ("balanced", "data"))
+  if method.fake_weight < 0 or method.real_weight < 0 or not (
+      method.fake_weight or method.real_weight):
+    raise ConfigError("method.fake_weight and method.real_weight must be "
+                      ">= 0 and not both 0")
+  if not isinstance(method.warmup_steps, int) or method.warmup_steps < 0:
+    raise ConfigError(f"method.warmup_steps must be an integer >= 0, got "
+                      f"{method.warmup_steps!r}")
+  if not method.mixup_alpha > 0:
+    raise ConfigError(f"method.mixup_alpha must be > 0, got "
+                      f"{method.mixup_alpha}")
+  check_one_of("method.critic_data", method.critic_data, ("batch", "balanced"))
+  if method.transport_weight < 0:
+    raise ConfigError(f"method.transport_weight must be >= 0, got "
+                      f"{method.transport_weight}")
+  if method.control_noise_rms < 0:
+    raise ConfigError(f"method.control_noise_rms must be >= 0, got "
+                      f"{method.control_noise_rms}")
+  check_one_of("method.fake_filter", method.fake_filter, objectives.FAKE_FILTERS)
+  if method.fake_filter != "none" and not method.reference_run:
+    raise ConfigError(f"method.fake_filter={method.fake_filter!r} needs a "
+                      "reference classifier: set --config.method.reference_run"
+                      "=WORKDIR of a finished run on the same data (e.g. ERM)")
+  if not 0 < method.fake_filter_threshold <= 1:
+    raise ConfigError(f"method.fake_filter_threshold must be in (0, 1], got "
+                      f"{method.fake_filter_threshold}")
+  if method.gp_weight < 0:
+    raise ConfigError(f"method.gp_weight must be >= 0, got "
+                      f"{method.gp_weight}")
+
+
 def create(config: ml_collections.ConfigDict, num_classes: int,
            channels: int, class_counts: Optional[Sequence[int]] = None,
            batch_sharding: Optional[jax.sharding.Sharding] = None,
            reference_logits_fn: Optional[Callable[[jax.Array],
                                                   jax.Array]] = None
            ) -> Method:
-  """The method named by `config.method.name`, with its models and optimisers.
+  """The method named by `config.method.name`, with its models and
+  optimisers, each built from its own subtree of `config`.
 
   class_counts: training images per class, which the re-balancing losses
   need to train; a method built to evaluate or sample a finished run needs
   none (its loss then refuses to be traced). reference_logits_fn: a frozen
-  classifier that judges the game's samples (config.method.reference_run, loaded
-  by the driver), or None.
+  classifier that judges the game's samples (config.method.reference_run,
+  loaded by the driver), or None.
   """
+  config = with_preset(config)
   method, model = config.method, config.model
+  if method.name not in _BUILDERS:
+    raise ConfigError(f"unknown method {method.name!r}; choose one of "
+                      f"{list(METHODS)}")
   in_dtype = lambda module: _in_compute_dtype(model.compute_dtype, module)
   classifier = in_dtype(models.create_classifier(
       model.classifier.name, num_classes, model.classifier.dropout_rate,
@@ -113,52 +235,7 @@ def create(config: ml_collections.ConfigDict, num_classes: int,
   loss_fn = classification_losses.make_loss(
       loss_spec(config.loss),
       None if class_counts is None else np.asarray(class_counts))
-  augment_fn = augmentation(method.name, config.data.augment)
-  if method.name in ("erm", "oversampling", "augment", "mixup",
-                     "seed_control"):
-    control = method.name == "seed_control"
-    return ERM(classifier, c_tx, num_classes, loss_fn, augment_fn=augment_fn,
-               mixup_alpha=method.mixup_alpha if method.name == "mixup"
-               else 0.0,
-               companion_weight=method.fake_weight if control else 0.0,
-               companion_noise_rms=method.control_noise_rms,
-               companion_start_step=method.warmup_steps)
-  if method.name in _GENERATOR_VS_CLASSIFIER:
-    generator = model.generator
-    return WorstCaseGame(
-        generator=in_dtype(models.create_generator(
-            generator.name, num_classes, channels, generator.width,
-            generator.perturbation_bound)),
-        critic=in_dtype(models.create_critic(
-            model.critic.name, num_classes, model.critic.width)),
-        classifier=classifier,
-        generator_tx=gan_optimizer(config.optim.generator),
-        critic_tx=gan_optimizer(config.optim.critic),
-        classifier_tx=c_tx,
-        num_classes=num_classes,
-        latent_dim=generator.latent_dim,
-        eps=method.eps,
-        divergence=method.divergence,
-        gp_weight=method.gp_weight,
-        n_critic=method.n_critic,
-        fake_weight=method.fake_weight,
-        real_weight=method.real_weight,
-        label_sampling=method.label_sampling,
-        warmup_steps=method.warmup_steps,
-        generator_vs_classifier=_GENERATOR_VS_CLASSIFIER[method.name],
-        augment_fn=augment_fn,
-        real_loss_fn=loss_fn,
-        batch_sharding=batch_sharding,
-        critic_data=method.critic_data,
-        transport_weight=method.transport_weight,
-        gan_during_warmup=method.gan_during_warmup,
-        critic_augment_fn=(augment.DiffAugment() if method.critic_augment
-                           else None),
-        reference_logits_fn=reference_logits_fn,
-        # Without the reference (a method built to evaluate or sample a
-        # finished run), nothing is filtered: only training filters.
-        fake_filter=(method.fake_filter if reference_logits_fn is not None
-                     else "none"),
-        fake_filter_threshold=method.fake_filter_threshold)
-  raise ConfigError(f"unknown method {method.name!r}; choose one of "
-                    f"{list(METHODS)}")
+  return _BUILDERS[method.name](
+      method, classifier, c_tx, loss_fn, augmentation(config.data.augment),
+      num_classes, config=config, channels=channels, in_dtype=in_dtype,
+      batch_sharding=batch_sharding, reference_logits_fn=reference_logits_fn)

@@ -2,6 +2,8 @@
 methods read them from a config)."""
 
 from wcgen.errors import ConfigError
+from wcgen.errors import check_one_of
+from wcgen.errors import check_positive_int
 from wcgen.models.classifiers import TripleGANCNN
 from wcgen.models.critics import ProjectionCritic
 from wcgen.models.generators import DCGANGenerator
@@ -28,6 +30,22 @@ CLASSIFIERS = ("triple_gan_cnn",) + tuple(_CLASSIFIER_FNS)
 def _check(kind: str, name: str, known) -> None:
   if name not in known:
     raise ConfigError(f"unknown {kind} {name!r}; choose one of {list(known)}")
+
+
+def validate(model) -> None:
+  """Checks config.model (each network's name and size, the precision)
+  before anything is built: one line per problem."""
+  check_one_of("model.compute_dtype", model.compute_dtype,
+               ("float32", "bfloat16"))
+  for kind, known in (("generator", GENERATORS), ("critic", CRITICS),
+                      ("classifier", CLASSIFIERS)):
+    check_one_of(f"model.{kind}.name", model[kind].name, known)
+  check_positive_int("model.generator.latent_dim",
+                     model.generator.latent_dim)
+  if not 0 < model.generator.perturbation_bound <= 2:
+    raise ConfigError(f"model.generator.perturbation_bound must be in (0, 2] "
+                      f"(images are in [-1, 1]), got "
+                      f"{model.generator.perturbation_bound}")
 
 
 def create_generator(name: str, num_classes: int, channels: int, width: int,

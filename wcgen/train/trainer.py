@@ -413,7 +413,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   num_steps = config.schedule.num_train_steps
   batches = data.train_iterator(
       config.schedule.batch_size, config.seed, start_step, batch_sharding,
-      methods.data_sampling(config.method.name, config.data),
+      methods.with_preset(config).data.sampling,
       balanced_companion=method.needs_balanced_batch)
   history = []
   result = None
