@@ -45,9 +45,14 @@ def main(argv):
   results = cli.run_or_exit(wcgen.train_and_evaluate,
                                cli.config_or_exit(),
                                FLAGS.workdir, FLAGS.allow_config_change)
-  print(f"{results['method']}: test accuracy {results['test_accuracy']:.4f} "
-        f"(balanced {results['test_balanced_accuracy']:.4f}) after "
-        f"{results['steps']} steps; results in {FLAGS.workdir}/results.json")
+  scores = "; ".join(
+      f"{split} accuracy {overall:.4f} (balanced {balanced:.4f})"
+      for split, overall, balanced in (
+          ("validation", results.val_accuracy, results.val_balanced_accuracy),
+          ("test", results.test_accuracy, results.test_balanced_accuracy))
+      if overall is not None)
+  print(f"{results.method}: {scores} after {results.steps} steps; results "
+        f"in {FLAGS.workdir}/results.json")
 
 
 if __name__ == "__main__":

@@ -38,9 +38,9 @@ def test_cifar10_ldam_long_tail_reduced_erm(tmp_path, colour_data):
   config.data.validation_per_class = 0  # the long tail on all 12 per class
   results = trainer.train_and_evaluate(config, str(tmp_path))
   # ldam: int(12 * 4^(-c/9)) = 12, 10, 8, 7, 6, 5, 4, 3, 3, 3; then halved.
-  assert results["train_class_counts"] == [6, 5, 4, 4, 3, 2, 2, 2, 2, 2]
-  assert results["test_distorted_accuracy"] is None
-  assert len(results["test_per_class_accuracy"]) == 10
+  assert results.train_class_counts == [6, 5, 4, 4, 3, 2, 2, 2, 2, 2]
+  assert results.test_distorted_accuracy is None
+  assert len(results.test_per_class_accuracy) == 10
 
 
 def test_svhn_worst_case_with_label_noise_and_distorted_test(tmp_path,
@@ -52,8 +52,8 @@ def test_svhn_worst_case_with_label_noise_and_distorted_test(tmp_path,
   config.data.test_distortion = "salt_pepper"
   config.data.test_distortion_level = 0.3
   results = trainer.train_and_evaluate(config, str(tmp_path))
-  assert 0.0 <= results["test_distorted_accuracy"] <= 1.0
-  assert results["test_distortion"]["kind"] == "salt_pepper"
+  assert 0.0 <= results.test_distorted_accuracy <= 1.0
+  assert results.test_distortion["kind"] == "salt_pepper"
   with open(os.path.join(str(tmp_path), "metrics.jsonl")) as f:
     rows = [json.loads(line) for line in f]
   # The test set (clean and distorted) is read once, at the end.
@@ -70,13 +70,13 @@ def test_cifar_wgan_tiny_config_runs_the_game(tmp_path, colour_data):
   results = trainer.train_and_evaluate(config, str(tmp_path))
   # 2 images per class held out for validation, then the config's IF=10
   # by the paper's rule over the 10 left: the rarest keeps round(1.0) = 1.
-  assert results["train_class_counts"][0] == 10
-  assert results["train_class_counts"][-1] == 1
+  assert results.train_class_counts[0] == 10
+  assert results.train_class_counts[-1] == 1
   with open(os.path.join(str(tmp_path), "metrics.jsonl")) as f:
     rows = [json.loads(line) for line in f]
   game_rows = [r for r in rows if "w_distance" in r]
   assert game_rows and game_rows[-1]["step"] == config.schedule.num_train_steps
-  assert 0.0 <= results["test_accuracy"] <= 1.0
+  assert 0.0 <= results.test_accuracy <= 1.0
   import numpy as np  # pylint: disable=g-import-not-at-top
   from PIL import Image  # pylint: disable=g-import-not-at-top
   grid = np.asarray(Image.open(os.path.join(str(tmp_path), "samples",

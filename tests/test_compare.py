@@ -1,12 +1,20 @@
-"""The main job's table: runs side by side, classes by name; and the
-validation sweep's summary."""
+"""The main job's table: runs side by side, classes by name; the
+validation sweep's summary; the results schema they read."""
 
+import json
+
+import pytest
+
+from wcgen.core import results as results_lib
+from wcgen.errors import DataError
 from wcgen.experiments import compare
 from wcgen.experiments import sweep
 
 
 def _result(acc, val, dataset="fashion_mnist"):
-  return {"dataset": dataset, "imbalance_factor": 100.0, "seed": 0,
+  return results_lib.RunResults.from_json_dict({
+          "method": "erm", "config": {},
+          "dataset": dataset, "imbalance_factor": 100.0, "seed": 0,
           "steps": 800, "batch_size": 64,
           "train_class_counts": [5700, 3417, 2048, 1228, 736, 441, 265, 159,
                                  95, 57],
@@ -15,7 +23,7 @@ def _result(acc, val, dataset="fashion_mnist"):
           "test_per_class_accuracy": [acc] * 9 + [0.125],
           "val_per_class_accuracy": [val] * 9 + [0.5],
           "val_shot_accuracy": {"many": val, "medium": 0.5, "few": None},
-          "wall_time_sec_this_process": 120.0}
+          "wall_time_sec_this_process": 120.0})
 
 
 def test_comparison_names_the_classes_and_shows_both_splits():
@@ -69,3 +77,27 @@ def test_every_run_of_every_issue15_sweep_is_a_valid_config():
   assert {k[len("per_sample_"):] for k in tuning if
           k.startswith("per_sample_")} == {
               k[len("erm_"):] for k in tuning if k.startswith("erm_")}
+
+
+def test_every_results_json_on_record_reads_as_the_schema(tmp_path):
+  """wcgen.core.results.RunResults: the driver's results.json round-trips;
+  a file from before a field existed reads it as not recorded (None); one
+  lacking a required field, or not JSON, is named in one line."""
+  record = _result(0.7, 0.72).to_json_dict()
+  assert results_lib.RunResults.from_json_dict(record).to_json_dict() == record
+  older = {k: v for k, v in record.items()
+           if k not in ("imbalance_factor_realised", "validation_images")}
+  older["a_field_since_removed"] = 1
+  path = tmp_path / "results.json"
+  path.write_text(json.dumps(older))
+  read = results_lib.read(str(path))
+  assert read.imbalance_factor_realised is None
+  assert read.validation_images == 0 and read.val_accuracy == 0.72
+  assert read.metric("test_accuracy") == 0.7
+  del older["steps"]
+  path.write_text(json.dumps(older))
+  with pytest.raises(DataError, match="is not a readable results.json"):
+    results_lib.read(str(path))
+  path.write_text("{not json")
+  with pytest.raises(DataError, match="results.json"):
+    results_lib.read(str(path))

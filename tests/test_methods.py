@@ -20,8 +20,8 @@ NEW_METHODS = ("oversampling", "mixup", "augment", "gan_augment",
 def test_method_trains_and_evaluates(method, tiny_config, tmp_path):
   tiny_config.method.name = method
   results = trainer.train_and_evaluate(tiny_config, str(tmp_path))
-  assert results["method"] == method
-  assert 0.0 <= results["test_accuracy"] <= 1.0
+  assert results.method == method
+  assert 0.0 <= results.test_accuracy <= 1.0
   rows = files.read_jsonl(os.path.join(str(tmp_path), "metrics.jsonl"))
   assert all(np.isfinite(v) for row in rows for v in row.values())
   has_generator = method in ("gan_augment", "triple_gan")
@@ -72,7 +72,7 @@ def test_per_sample_game_runs_end_to_end_with_its_sample_grid(tiny_config,
   tiny_config.method.transport_weight = 1.0
   tiny_config.method.gan_during_warmup = False  # step 1: C alone, G and D frozen
   results = trainer.train_and_evaluate(tiny_config, str(tmp_path))
-  assert 0.0 <= results["val_accuracy"] <= 1.0
+  assert 0.0 <= results.val_accuracy <= 1.0
   rows = files.read_jsonl(os.path.join(str(tmp_path), "metrics.jsonl"))
   rms = [r["perturbation_rms"] for r in rows if "perturbation_rms" in r]
   # Step 2 is G's first update (frozen at step 1): it still draws the

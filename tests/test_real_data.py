@@ -37,5 +37,5 @@ def test_real_fashion_mnist_long_tail_and_two_steps(tmp_path):
                              tfds_dir=config.data.tfds_dir)[0]
   assert abs(full.mean() - 72.94) < 0.1
   results = trainer.train_and_evaluate(config, str(tmp_path / "run"))
-  assert np.isfinite(results["test_accuracy"])
-  assert results["train_class_counts"][-1] == 60
+  assert np.isfinite(results.test_accuracy)
+  assert results.train_class_counts[-1] == 60

@@ -168,7 +168,7 @@ def test_a_finished_run_is_returned_untouched(run_dir, tmp_path):
   before = _snapshot(copy)
   results = trainer.train_and_evaluate(config, copy)
   with open(os.path.join(copy, "results.json")) as f:
-    assert results == json.load(f)
+    assert results.to_json_dict() == json.load(f)
   assert _snapshot(copy) == before
 
 
@@ -246,7 +246,7 @@ def test_a_second_process_on_a_held_workdir_is_refused_in_one_line(
     holder.wait()
   # SIGKILL released it: the same call now runs (and finishes the run).
   results = trainer.train_and_evaluate(config, copy)
-  assert results["steps"] == config.schedule.num_train_steps
+  assert results.steps == config.schedule.num_train_steps
 
 
 def test_three_runs_on_different_workdirs_share_two_cores_and_finish(
@@ -360,7 +360,7 @@ def test_a_run_recorded_before_a_field_existed_still_matches(run_dir,
   del results["config"]["method"]["gan_during_warmup"]
   with open(path, "w") as f:
     json.dump(results, f)
-  assert trainer.finished_results(config, copy)["steps"] == 4
+  assert trainer.finished_results(config, copy).steps == 4
   changed = config.copy_and_resolve_references()
   changed.method.gan_during_warmup = False
   with pytest.raises(ConfigError,
@@ -392,7 +392,7 @@ def test_a_run_recorded_as_a_flat_config_still_matches(run_dir, tmp_path):
   results["config"] = traverse_util.unflatten_dict(flat, sep=".")
   with open(path, "w") as f:
     json.dump(results, f)
-  assert trainer.finished_results(config, copy)["steps"] == 4
+  assert trainer.finished_results(config, copy).steps == 4
   changed = config.copy_and_resolve_references()
   changed.optim.generator.lr = 1e-3
   with pytest.raises(ConfigError, match="optim.generator.lr: 0.0002 -> 0.001"):

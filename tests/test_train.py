@@ -50,7 +50,7 @@ def test_run_writes_every_artifact_with_finite_values(finished_run):
   assert grid.shape[1] > scale * (config.schedule.samples_per_class * 33 + 1)
   with open(os.path.join(workdir, "results.json")) as f:
     saved = json.load(f)
-  assert saved["test_accuracy"] == results["test_accuracy"]
+  assert saved["test_accuracy"] == results.test_accuracy
   assert 0.0 <= saved["test_accuracy"] <= 1.0
   assert len(saved["test_per_class_accuracy"]) == 10
   assert saved["steps"] == 4 and saved["seed"] == config.seed

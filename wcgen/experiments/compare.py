@@ -8,6 +8,7 @@ are made on) beside the test accuracy read once at the end of each run.
 
 from typing import Any, Dict, List, Sequence
 
+from wcgen.core import results as results_lib
 from wcgen.data import sources
 
 # Each run of the comparison: overrides of the shared config. The best
@@ -26,25 +27,25 @@ def _pct(value) -> str:
 
 
 def comparison_table(names: Sequence[str],
-                     results: List[Dict[str, Any]]) -> str:
+                     results: List[results_lib.RunResults]) -> str:
   """Markdown: one row per run, overall and per-class test accuracy, the
   classes named."""
   first = results[0]
-  classes = sources.class_names(first["dataset"])
+  classes = sources.class_names(first.dataset)
   head = ("| run | val acc. | test acc. | test balanced | " +
           " | ".join(classes) + " |")
   lines = [head, "|" + "---|" * (4 + len(classes))]
   for name, r in zip(names, results):
     per_class = " | ".join(_pct(a) for a in
-                           (r["test_per_class_accuracy"] or
+                           (r.test_per_class_accuracy or
                             [None] * len(classes)))
-    lines.append(f"| {name} | {_pct(r.get('val_accuracy'))} | "
-                 f"{_pct(r['test_accuracy'])} | "
-                 f"{_pct(r['test_balanced_accuracy'])} | {per_class} |")
-  counts = ", ".join(str(c) for c in first["train_class_counts"])
-  lines += ["", f"{first['dataset']}, imbalance factor "
-            f"{first['imbalance_factor']:g} ({counts} training images per "
-            f"class), seed {first['seed']}, {first['steps']} steps of batch "
-            f"{first['batch_size']}; the final classifier of each run; test "
+    lines.append(f"| {name} | {_pct(r.val_accuracy)} | "
+                 f"{_pct(r.test_accuracy)} | "
+                 f"{_pct(r.test_balanced_accuracy)} | {per_class} |")
+  counts = ", ".join(str(c) for c in first.train_class_counts)
+  lines += ["", f"{first.dataset}, imbalance factor "
+            f"{first.imbalance_factor:g} ({counts} training images per "
+            f"class), seed {first.seed}, {first.steps} steps of batch "
+            f"{first.batch_size}; the final classifier of each run; test "
             "accuracy read once, at the end."]
   return "\n".join(lines) + "\n"

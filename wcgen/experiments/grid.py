@@ -113,9 +113,9 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
       # resumes it.
       result = trainer.train_and_evaluate(config, directory)
       info["ran"] += 1
-    info["wall_time_sec"] += result.get("wall_time_sec_this_process", 0.0)
+    info["wall_time_sec"] += result.wall_time_sec_this_process
     value = (score_fn(directory) if score_fn is not None else
-             result[column.metric or table.metric])
+             result.metric(column.metric or table.metric))
     logging.info("%s %s seed %d: %s %.4f", row.id, column.id, seed,
                  table.metric, value)
     results.setdefault(row.id, {}).setdefault(column.id, []).append(value)

@@ -148,7 +148,7 @@ def _class_names(result, k: int) -> Sequence[str]:
   """The class names of a run's dataset (from its recorded config), or the
   class indices for a dataset wcgen does not know."""
   try:
-    names = sources.class_names(result["config"]["data"]["name"])
+    names = sources.class_names(result.config["data"]["name"])
   except (KeyError, TypeError, DataError):  # an unknown dataset
     return [str(c) for c in range(k)]
   return names if len(names) == k else [str(c) for c in range(k)]
@@ -158,7 +158,7 @@ def breakdown_markdown(table: Table, runs) -> str:
   """Per column: each row's many/medium/few-shot and per-class test
   accuracy (%), averaged over seeds, from the runs' results.json.
 
-  runs: {row id: {column id: [results.json dict of each seed]}}.
+  runs: {row id: {column id: [RunResults of each seed]}}.
   """
   lines = [f"## {table.title}: accuracy by class", "",
            "Mean over seeds of each run's final test accuracy (%) per "
@@ -172,7 +172,7 @@ def breakdown_markdown(table: Table, runs) -> str:
             if runs.get(r.id, {}).get(column.id)]
     if not rows:
       continue
-    counts = rows[0][1][0]["train_class_counts"]
+    counts = rows[0][1][0].train_class_counts
     k = len(counts)
     names = _class_names(rows[0][1][0], k)
     lines += [f"### {column.label}", "",
@@ -180,8 +180,8 @@ def breakdown_markdown(table: Table, runs) -> str:
               " | ".join(f"{c} ({n})" for c, n in zip(names, counts)) + " |",
               "|" + "---|" * (k + 5)]
     for row, seed_runs in rows:
-      shots = [r["test_shot_accuracy"] for r in seed_runs]
-      per_class = np.mean([r["test_per_class_accuracy"] for r in seed_runs], 0)
+      shots = [r.test_shot_accuracy for r in seed_runs]
+      per_class = np.mean([r.test_per_class_accuracy for r in seed_runs], 0)
       lines.append("| " + " | ".join(
           [row.label, str(len(seed_runs))] +
           [_pct([s[g] for s in shots]) for g in ("many", "medium", "few")] +

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import ml_collections
 
+from wcgen.core import results as results_lib
 from wcgen.data import sources
 from wcgen.core import files
 from wcgen.train import trainer
@@ -39,7 +40,7 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
               seeds: Sequence[int] = (0,), read_test: bool = False,
               only: Optional[Sequence[str]] = None,
               summary_name: str = "sweep.md"
-              ) -> Dict[str, List[Dict[str, Any]]]:
+              ) -> Dict[str, List[results_lib.RunResults]]:
   """Trains (or reads) every run; returns {name: [results per seed]} and
   keeps WORKDIR/<summary_name> up to date as runs finish.
 
@@ -69,15 +70,15 @@ def _mean_std(values: List[Optional[float]]) -> str:
   return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
 
-def summary(results: Dict[str, List[Dict[str, Any]]], sweep: Sweep) -> str:
+def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep) -> str:
   """Markdown table of the runs so far: validation accuracy (mean ± std
   over seeds), shot groups, the two rarest classes (by name), test accuracy
   where it was read, wall time; then each run's overrides."""
   if not results:
     return "No run finished yet.\n"
   first = next(iter(results.values()))[0]
-  names = sources.class_names(first["dataset"])
-  k = len(first["train_class_counts"])
+  names = sources.class_names(first.dataset)
+  k = len(first.train_class_counts)
   lines = ["| run | seeds | val acc. | many | medium | few | "
            f"{names[k - 2]} | {names[k - 1]} | test acc. | min/run |",
            "|---|---|---|---|---|---|---|---|---|---|"]
@@ -85,16 +86,16 @@ def summary(results: Dict[str, List[Dict[str, Any]]], sweep: Sweep) -> str:
     runs = results.get(name)
     if not runs:
       continue
-    shot = lambda g: [(r["val_shot_accuracy"] or {}).get(g) for r in runs]
-    cls = lambda c: [(r["val_per_class_accuracy"] or [None] * k)[c]
+    shot = lambda g: [(r.val_shot_accuracy or {}).get(g) for r in runs]
+    cls = lambda c: [(r.val_per_class_accuracy or [None] * k)[c]
                      for r in runs]
-    minutes = statistics.mean(r["wall_time_sec_this_process"] for r in runs)
+    minutes = statistics.mean(r.wall_time_sec_this_process for r in runs)
     lines.append(
-        f"| {name} | {len(runs)} | {_mean_std([r['val_accuracy'] for r in runs])}"
+        f"| {name} | {len(runs)} | {_mean_std([r.val_accuracy for r in runs])}"
         f" | {_mean_std(shot('many'))} | {_mean_std(shot('medium'))} | "
         f"{_mean_std(shot('few'))} | {_mean_std(cls(k - 2))} | "
         f"{_mean_std(cls(k - 1))} | "
-        f"{_mean_std([r.get('test_accuracy') for r in runs])} | "
+        f"{_mean_std([r.test_accuracy for r in runs])} | "
         f"{minutes / 60:.1f} |")
   lines += ["", "Overrides of each run (on the base config):", ""]
   lines += [f"- `{name}`: " + (", ".join(f"`{k}={v!r}`"

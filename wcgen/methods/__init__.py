@@ -193,7 +193,8 @@ def validate(method: ml_collections.ConfigDict) -> None:
   if method.control_noise_rms < 0:
     raise ConfigError(f"method.control_noise_rms must be >= 0, got "
                       f"{method.control_noise_rms}")
-  check_one_of("method.fake_filter", method.fake_filter, objectives.FAKE_FILTERS)
+  check_one_of("method.fake_filter", method.fake_filter,
+               objectives.FAKE_FILTERS)
   if method.fake_filter != "none" and not method.reference_run:
     raise ConfigError(f"method.fake_filter={method.fake_filter!r} needs a "
                       "reference classifier: set --config.method.reference_run"

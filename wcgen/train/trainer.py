@@ -42,6 +42,7 @@ from wcgen.core import image_grid
 from wcgen.core import checkpointing
 from wcgen.core import files
 from wcgen.core import recorded_config
+from wcgen.core import results as results_lib
 from wcgen.core import state as state_lib
 from wcgen.train import validation
 
@@ -90,7 +91,7 @@ def check_same_config(config: ml_collections.ConfigDict, workdir: str) -> None:
 
 
 def finished_results(config: ml_collections.ConfigDict,
-                     workdir: str) -> Optional[Dict[str, Any]]:
+                     workdir: str) -> Optional[results_lib.RunResults]:
   """The results of a run of `config` finished in `workdir`, else None.
 
   A results.json written by another config is refused in one line (its
@@ -101,14 +102,11 @@ def finished_results(config: ml_collections.ConfigDict,
   if not os.path.exists(path):
     return None
   try:
-    with open(path) as f:
-      results = json.load(f)
-    stored = results["config"]
-  except (OSError, ValueError, KeyError, TypeError) as e:
-    logging.warning("%s is unreadable (%s: %s); the run counts as "
-                    "unfinished", path, type(e).__name__, e)
+    results = results_lib.read(path)
+  except DataError as e:
+    logging.warning("%s; the run counts as unfinished", e)
     return None
-  differ = config_differences(stored, config)
+  differ = config_differences(results.config, config)
   if differ:
     raise ConfigError(f"{workdir} holds a finished run of another config "
                       f"({_shown(differ)}); its results stay as they are: "
@@ -270,8 +268,10 @@ def reference_classifier(config: ml_collections.ConfigDict):
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
-                       allow_config_change: bool = False) -> Dict[str, Any]:
-  """Trains `config.method.name` and evaluates it; returns the results dict.
+                       allow_config_change: bool = False
+                       ) -> results_lib.RunResults:
+  """Trains `config.method.name` and evaluates it; returns its results
+  (also written to WORKDIR/results.json).
 
   If the process receives SIGTERM or SIGINT, it saves a checkpoint at the
   current step and raises `errors.Stopped` (its step and signal) without
@@ -493,27 +493,27 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   ckpt.close()
   writer.flush()
 
-  results = {
-      "method": config.method.name,
-      "dataset": config.data.name,
-      "imbalance_factor": config.data.imbalance_factor,
-      "imbalance_factor_realised": data.realised_imbalance_factor,
-      "seed": config.seed,
-      "steps": num_steps,
-      "batch_size": config.schedule.batch_size,
-      "train_class_counts": data.train_class_counts.tolist(),
-      "wall_time_sec_this_process": time.time() - t_start,
-      "resumed_from_step": start_step,
-      "devices": jax.device_count(),
+  results = results_lib.RunResults(
+      method=config.method.name,
+      dataset=config.data.name,
+      imbalance_factor=config.data.imbalance_factor,
+      imbalance_factor_realised=data.realised_imbalance_factor,
+      seed=config.seed,
+      steps=num_steps,
+      batch_size=config.schedule.batch_size,
+      train_class_counts=data.train_class_counts.tolist(),
+      wall_time_sec_this_process=time.time() - t_start,
+      resumed_from_step=start_step,
+      devices=jax.device_count(),
       **_split_results("val", result["validation"], data.train_class_counts),
       **_split_results("test", result["test"], data.train_class_counts),
-      "test_distorted_accuracy": (result["test"] or {}).get(
+      test_distorted_accuracy=(result["test"] or {}).get(
           "distorted", {}).get("accuracy"),
-      "test_distortion": dataclasses.asdict(data.distortion),
-      "validation_images": int(len(data.validation_labels)),
-      "evaluated_classifier": "final step (no test-set model selection)",
-      "config": config.to_dict(),
-  }
+      test_distortion=dataclasses.asdict(data.distortion),
+      validation_images=int(len(data.validation_labels)),
+      evaluated_classifier="final step (no test-set model selection)",
+      config=config.to_dict())
   if is_chief:
-    files.atomic_write_json(os.path.join(workdir, "results.json"), results)
+    files.atomic_write_json(os.path.join(workdir, "results.json"),
+                            results.to_json_dict())
   return results
