@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from flax import traverse_util
 
+from wcgen.core import results as results_lib
 from wcgen.experiments import grid
 from wcgen.experiments import report
 from wcgen.experiments import tables
@@ -61,10 +62,13 @@ def test_by_class_breakdown_averages_seeds():
   def run(per_class):
     counts = [6000, 3597, 2156, 1293, 775, 465, 278, 167, 100, 60]
     from wcgen.eval import accuracy  # pylint: disable=g-import-not-at-top
-    return {"train_class_counts": counts, "test_per_class_accuracy":
-            per_class, "test_shot_accuracy":
-            accuracy.shot_group_accuracy(per_class, counts),
-            "config": {"data": {"name": "fashion_mnist"}}}
+    return results_lib.RunResults.from_json_dict({
+        "method": "erm", "dataset": "fashion_mnist", "imbalance_factor": 100,
+        "seed": 0, "steps": 4, "batch_size": 8,
+        "wall_time_sec_this_process": 1.0,
+        "train_class_counts": counts, "test_per_class_accuracy": per_class,
+        "test_shot_accuracy": accuracy.shot_group_accuracy(per_class, counts),
+        "config": {"data": {"name": "fashion_mnist"}}})
   runs = {"erm": {"fashion_mnist_if100": [run([0.9] * 8 + [0.5, 0.3]),
                                           run([0.7] * 8 + [0.7, 0.1])]}}
   md = report.breakdown_markdown(tables.TABLE1, runs)
