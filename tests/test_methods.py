@@ -95,6 +95,33 @@ def test_a_method_built_without_class_counts_evaluates_but_cannot_train(
   state = method.init(jax.random.PRNGKey(0), (32, 32, 1))
   images = jnp.zeros((3, 32, 32, 1))
   assert method.classifier_logits(state, images).shape == (3, 10)
-  assert method.sample(state, jax.random.PRNGKey(1), jnp.arange(3)) is None
+  assert not method.has_generator
   with pytest.raises(ConfigError, match="needs the training set's class"):
     method.train_step(state, {"image": images, "label": jnp.arange(3)})
+
+
+def test_protocol_says_which_methods_have_a_generator(tiny_config):
+  """Method.has_generator instead of a None sentinel: ERM's `sample`
+  refuses, the game's draws images; both give C's penultimate features
+  (the t-SNE pictures and the FCD read them), the same as the classifier
+  module computes them directly."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  counts = [22] * 10
+  images = jnp.zeros((4, 32, 32, 1))
+  for name, has_generator in (("erm", False), ("worst_case", True)):
+    tiny_config.method.name = name
+    method = methods.create(tiny_config, 10, 1, counts)
+    state = method.init(jax.random.PRNGKey(0), (32, 32, 1))
+    assert method.has_generator is has_generator
+    features = method.classifier_features(state, images)
+    _, direct = method.classifier.apply(state.classifier.variables, images,
+                                        train=False, return_features=True)
+    np.testing.assert_array_equal(features, direct)
+    labels = jnp.arange(4)
+    if has_generator:
+      assert method.sample(state, jax.random.PRNGKey(1), labels).shape == (
+          4, 32, 32, 1)
+    else:
+      with pytest.raises(ValueError, match="no generator"):
+        method.sample(state, jax.random.PRNGKey(1), labels)

@@ -50,8 +50,7 @@ def load_run(workdir: str):
 def penultimate_features(method, state, images: np.ndarray,
                          batch_size: int = 500) -> np.ndarray:
   """Features [N, D] of the method's classifier (inference mode)."""
-  apply = jax.jit(lambda s, x: method.classifier.apply(
-      s.classifier.variables, x, train=False, return_features=True)[1])
+  apply = jax.jit(method.classifier_features)
   out = [np.asarray(apply(state, jnp.asarray(images[i:i + batch_size])))
          for i in range(0, len(images), batch_size)]
   return np.concatenate(out).astype(np.float64)
@@ -62,6 +61,9 @@ def generated_images(method, state, labels: np.ndarray, seed: int = 0,
                      seeds: Optional[np.ndarray] = None) -> np.ndarray:
   """Samples of the method's generator for `labels` (a per-sample
   generator perturbs `seeds`, real images of those labels in [-1, 1])."""
+  if not method.has_generator:
+    raise DataError("this run's method has no generator; give a run of "
+                    "worst_case, gan_augment or triple_gan")
   sample = jax.jit(method.sample)
   key = jax.random.PRNGKey(seed)
   out = []
@@ -70,9 +72,6 @@ def generated_images(method, state, labels: np.ndarray, seed: int = 0,
              if seeds is not None else {})
     images = sample(state, jax.random.fold_in(key, i),
                     jnp.asarray(labels[i:i + batch_size]), **extra)
-    if images is None:
-      raise DataError("this run's method has no generator; give a run of "
-                      "worst_case, gan_augment or triple_gan")
     out.append(np.asarray(images))
   return np.concatenate(out)
 

@@ -65,6 +65,10 @@ class ERM:
     return self.companion_weight > 0
 
   @property
+  def has_generator(self) -> bool:
+    return False
+
+  @property
   def per_sample(self) -> bool:
     return False
 
@@ -85,10 +89,14 @@ class ERM:
     return self.classifier.apply(state.classifier.variables, images,
                                  train=False)
 
+  def classifier_features(self, state, images: jax.Array) -> jax.Array:
+    return self.classifier.apply(state.classifier.variables, images,
+                                 train=False, return_features=True)[1]
+
   def sample(self, state, key, labels, seeds=None):
-    """ERM has no generator."""
+    """ERM has no generator (has_generator is False)."""
     del state, key, labels, seeds
-    return None
+    raise ValueError("this method has no generator to sample from")
 
   def train_step(self, state: ClassifierState,
                  batch: Batch) -> Tuple[ClassifierState, Dict[str, jax.Array]]:

@@ -19,6 +19,8 @@ class Method(Protocol):
     needs_balanced_batch: train_step reads batch["balanced_image"] and
       batch["balanced_label"], a class-balanced companion of the training
       batch; the driver then provides it.
+    has_generator: the method trains a generator, so `sample` draws from
+      it (sample grids, FID, feature plots); without one, `sample` raises.
     per_sample: `sample` perturbs seed images (Eq. 8's G(x_i, y_i, z))
       rather than drawing from noise alone.
     frozen_warmup_steps: the driver runs `classifier_only_step` instead of
@@ -27,6 +29,10 @@ class Method(Protocol):
 
   @property
   def needs_balanced_batch(self) -> bool:
+    ...
+
+  @property
+  def has_generator(self) -> bool:
     ...
 
   @property
@@ -47,7 +53,12 @@ class Method(Protocol):
   def classifier_logits(self, state: State, images: jax.Array) -> jax.Array:
     """The classifier in inference mode: what evaluation scores."""
 
+  def classifier_features(self, state: State,
+                          images: jax.Array) -> jax.Array:
+    """The classifier's penultimate features in inference mode (t-SNE
+    pictures, the FCD)."""
+
   def sample(self, state: State, key: jax.Array, labels: jax.Array,
-             seeds: Optional[jax.Array] = None) -> Optional[jax.Array]:
+             seeds: Optional[jax.Array] = None) -> jax.Array:
     """Images of the method's generator for `labels` (around `seeds`, real
-    images of those labels, when per_sample), or None without one."""
+    images of those labels, when per_sample); only when has_generator."""

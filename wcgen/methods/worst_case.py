@@ -145,6 +145,10 @@ class WorstCaseGame:
                        "classifier (reference_logits_fn)")
 
   @property
+  def has_generator(self) -> bool:
+    return True
+
+  @property
   def per_sample(self) -> bool:
     """Whether G is Eq. 8's per-sample G(x_i, y_i, z)."""
     return bool(getattr(self.generator, "takes_seed_images", False))
@@ -215,6 +219,12 @@ class WorstCaseGame:
     """The classifier in inference mode: what evaluation uses."""
     return self.classifier.apply(state.classifier.variables, images,
                                  train=False)
+
+  def classifier_features(self, state: GameState,
+                          images: jax.Array) -> jax.Array:
+    """C's penultimate features in inference mode."""
+    return self.classifier.apply(state.classifier.variables, images,
+                                 train=False, return_features=True)[1]
 
   def sample(self, state: GameState, key: jax.Array, labels: jax.Array,
              seeds: Optional[jax.Array] = None) -> jax.Array:

@@ -182,10 +182,10 @@ def make_mesh() -> jax.sharding.Mesh:
 
 
 def _sample_grid(sample_fn, state, config, data, per_sample: bool
-                 ) -> Optional[np.ndarray]:
-  """A fixed-noise grid of generated images, one row per class, or None
-  for methods without G. A per-sample G perturbs fixed training images
-  of each class (each row's first images, repeated for a rare class)."""
+                 ) -> np.ndarray:
+  """A fixed-noise grid of generated images, one row per class. A
+  per-sample G perturbs fixed training images of each class (each row's
+  first images, repeated for a rare class)."""
   num_classes = data.num_classes
   labels = jnp.repeat(jnp.arange(num_classes),
                       config.schedule.samples_per_class)
@@ -199,8 +199,6 @@ def _sample_grid(sample_fn, state, config, data, per_sample: bool
     kwargs["seeds"] = jnp.asarray(input_pipeline.preprocess_images(
         data.train_images[index], data.image_shape[0]).numpy())
   images = sample_fn(state, key, labels, **kwargs)
-  if images is None:
-    return None
   return image_grid.make_grid(np.asarray(jax.device_get(images)),
                               rows=num_classes)
 
@@ -400,12 +398,13 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         test["distorted"] = score("test", distorted=True)
         scalars["test_distorted_accuracy"] = test["distorted"]["accuracy"]
     log(step, scalars)
-    grid = _sample_grid(sample_fn, state, config, data, method.per_sample)
-    if grid is not None and is_chief:
-      writer.write_images(step, {"samples": grid[None]})
-      image_grid.save_labelled_png(
-          os.path.join(workdir, "samples", f"step_{step:07d}.png"), grid,
-          sources.class_names(config.data.name))
+    if method.has_generator:  # every process samples (a jitted program)
+      grid = _sample_grid(sample_fn, state, config, data, method.per_sample)
+      if is_chief:
+        writer.write_images(step, {"samples": grid[None]})
+        image_grid.save_labelled_png(
+            os.path.join(workdir, "samples", f"step_{step:07d}.png"), grid,
+            sources.class_names(config.data.name))
     logging.info("step %d: %s", step, "  ".join(
         f"{k}={v:.4f}" for k, v in sorted(scalars.items())))
     return result
