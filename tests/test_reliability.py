@@ -346,20 +346,28 @@ def test_bytes_changed_in_a_finished_checkpoint_are_caught(run_dir, tmp_path,
   ckpt.close()
 
 
+def _copy_and_read_results(workdir, tmp_path):
+  """(a copy of the finished run, its results.json as a dict)."""
+  copy = str(tmp_path / "copy")
+  shutil.copytree(workdir, copy)
+  with open(os.path.join(copy, "results.json")) as f:
+    return copy, json.load(f)
+
+
+def _write_results(workdir, results):
+  with open(os.path.join(workdir, "results.json"), "w") as f:
+    json.dump(results, f)
+
+
 def test_a_run_recorded_before_a_field_existed_still_matches(run_dir,
                                                              tmp_path):
   """A config field added later with its old behaviour as default
   (core.recorded_config.FIELDS_ADDED_LATER) leaves finished runs usable;
   a non-default value of it is a difference."""
   config, workdir = run_dir
-  copy = str(tmp_path / "copy")
-  shutil.copytree(workdir, copy)
-  path = os.path.join(copy, "results.json")
-  with open(path) as f:
-    results = json.load(f)
+  copy, results = _copy_and_read_results(workdir, tmp_path)
   del results["config"]["method"]["gan_during_warmup"]
-  with open(path, "w") as f:
-    json.dump(results, f)
+  _write_results(copy, results)
   assert trainer.finished_results(config, copy).steps == 4
   changed = config.copy_and_resolve_references()
   changed.method.gan_during_warmup = False
@@ -375,11 +383,7 @@ def test_a_run_recorded_as_a_flat_config_still_matches(run_dir, tmp_path):
   its config (a sweep reads it back, nothing retrains) and a changed
   value is still a difference, named in today's terms."""
   config, workdir = run_dir
-  copy = str(tmp_path / "copy")
-  shutil.copytree(workdir, copy)
-  path = os.path.join(copy, "results.json")
-  with open(path) as f:
-    results = json.load(f)
+  copy, results = _copy_and_read_results(workdir, tmp_path)
   tree = traverse_util.flatten_dict(results["config"], sep=".")
   new_to_old = {new: old for old, new in recorded_config.RENAMED.items()}
   new_to_old.update({"optim.generator.b1": "optim.gan_b1",
@@ -390,8 +394,7 @@ def test_a_run_recorded_as_a_flat_config_still_matches(run_dir, tmp_path):
   assert isinstance(flat["method"], str) and "eps" in flat
   assert "optim.g_lr" in flat and "gen_width" in flat
   results["config"] = traverse_util.unflatten_dict(flat, sep=".")
-  with open(path, "w") as f:
-    json.dump(results, f)
+  _write_results(copy, results)
   assert trainer.finished_results(config, copy).steps == 4
   changed = config.copy_and_resolve_references()
   changed.optim.generator.lr = 1e-3
