@@ -12,10 +12,24 @@ from wcgen.models import biggan
 from wcgen.models import resnets
 from wcgen.models import vgg
 
+# Each network by name: name -> fn(num_classes, channels, width,
+# perturbation_bound) for G, fn(num_classes, width) for D. A new variant is
+# its module plus one line here (and a config preset naming it).
 # "residual" is the per-sample G(x_i, y_i, z) of Eq. 8 (seed + bounded
 # residual); the others draw from noise, G(z, y).
-GENERATORS = ("dcgan", "dcgan_cbn", "biggan", "residual")
-CRITICS = ("projection", "biggan")
+_GENERATOR_FNS = {
+    "dcgan": lambda k, c, width, bound: DCGANGenerator(k, c, width),
+    "dcgan_cbn": lambda k, c, width, bound: DCGANGenerator(
+        k, c, width, conditional_bn=True),
+    "biggan": lambda k, c, width, bound: biggan.BigGANGenerator(k, c, width),
+    "residual": ResidualPerturber,
+}
+_CRITIC_FNS = {
+    "projection": ProjectionCritic,
+    "biggan": biggan.BigGANDiscriminator,
+}
+GENERATORS = tuple(_GENERATOR_FNS)
+CRITICS = tuple(_CRITIC_FNS)
 # name -> fn(num_classes, use_batchnorm); the Triple-GAN CNN also takes the
 # config's dropout rate.
 _CLASSIFIER_FNS = {
@@ -54,20 +68,14 @@ def create_generator(name: str, num_classes: int, channels: int, width: int,
   or "residual" (Eq. 8's per-sample G, moving no pixel by more than
   perturbation_bound)."""
   _check("generator", name, GENERATORS)
-  if name == "biggan":
-    return biggan.BigGANGenerator(num_classes, channels, width)
-  if name == "residual":
-    return ResidualPerturber(num_classes, channels, width, perturbation_bound)
-  return DCGANGenerator(num_classes, channels, width,
-                        conditional_bn=name == "dcgan_cbn")
+  return _GENERATOR_FNS[name](num_classes, channels, width,
+                              perturbation_bound)
 
 
 def create_critic(name: str, num_classes: int, width: int):
   """D(x, y) by name: "projection" or "biggan"."""
   _check("critic", name, CRITICS)
-  if name == "biggan":
-    return biggan.BigGANDiscriminator(num_classes, width)
-  return ProjectionCritic(num_classes, width)
+  return _CRITIC_FNS[name](num_classes, width)
 
 
 def create_classifier(name: str, num_classes: int, dropout_rate: float = 0.0,
