@@ -38,8 +38,8 @@ def main(argv):
   import wcgen  # pylint: disable=g-import-not-at-top
 
   if FLAGS.distributed:
-    jax.distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes,
-                               FLAGS.process_id)
+    cli.initialize_hosts(FLAGS.coordinator_address, FLAGS.num_processes,
+                         FLAGS.process_id)
   logging.info("JAX process %d/%d, local devices %s", jax.process_index(),
                jax.process_count(), jax.local_devices())
   results = cli.run_or_exit(wcgen.train_and_evaluate,

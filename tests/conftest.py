@@ -1,5 +1,6 @@
 """Shared fixtures: small data sets written in the real file formats."""
 
+import fcntl
 import gzip
 import os
 import struct
@@ -72,6 +73,22 @@ def finished_run(tmp_path_factory, tiny_data):
   workdir = str(tmp_path_factory.mktemp("run"))
   results = trainer.train_and_evaluate(config, workdir)
   return config, workdir, results
+
+
+@pytest.fixture
+def cores_to_itself():
+  """Runs a test that starts several training processes at once (two
+  jax.distributed hosts, three runs side by side) only while no other such
+  test runs on another xdist worker: two of them together put six or more
+  processes on 2 cores, which starves a process past jax.distributed's and
+  Gloo's start-up timeouts (an abort that says nothing about the code)."""
+  path = os.path.join(tempfile.gettempdir(), "wcgen-tests-processes.lock")
+  with open(path, "w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+      yield
+    finally:
+      fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture

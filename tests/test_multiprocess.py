@@ -10,6 +10,7 @@ import textwrap
 
 import jax
 import numpy as np
+import pytest
 
 from test_train import _restore
 from wcgen.core import files
@@ -73,6 +74,7 @@ _SHARD_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.usefixtures("cores_to_itself")
 def test_hosts_read_disjoint_rows_that_cover_each_batch(tmp_path):
   port = _free_port()
   out = lambda i: str(tmp_path / f"p{i}.npz")
@@ -107,6 +109,7 @@ def _main_argv(tiny_data, workdir, *extra):
           f"--config.data.tfds_dir={tfds_dir}", *extra]
 
 
+@pytest.mark.usefixtures("cores_to_itself")
 def test_two_processes_train_like_one_with_four_devices(tmp_path, tiny_data):
   port = _free_port()
   multi, single = str(tmp_path / "multi"), str(tmp_path / "single")

@@ -249,6 +249,7 @@ def test_a_second_process_on_a_held_workdir_is_refused_in_one_line(
   assert results.steps == config.schedule.num_train_steps
 
 
+@pytest.mark.usefixtures("cores_to_itself")
 def test_three_runs_on_different_workdirs_share_two_cores_and_finish(
     tiny_data, tmp_path):
   """Issue 14.5's done-when: three runs started together, each with the
