@@ -112,6 +112,33 @@ SWEEPS = {
          {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP,
           "optim.generator.lr": 6e-4}),
     ],
+    # Lever 6's second control, for the moving game (G's lr 6e-4, whose
+    # residual's RMS averaged 0.048 and 0.057 over the game's steps on seeds
+    # 0 and 1): the same class-balanced seeds as the unperturbed control,
+    # plus random Gaussian noise of RMS 0.05 per image. If this costs as
+    # much as the game, the game's loss is the perturbation's size, not its
+    # direction.
+    "controls": [
+        (f"seed_control_noise0.05_{BUDGET}",
+         {**_erm(BUDGET), "method.name": "seed_control",
+          "method.control_noise_rms": 0.05}),
+    ],
+    # Lever 4: the game on top of re-balancing. C trains with logit
+    # adjustment from the start (the best re-balancing loss at the `cpu`
+    # budget) and the moving game's samples (G's lr 6e-4, eps 3, G and D
+    # frozen in the warm-up) enter for the second half, as DRW defers its
+    # re-weighting; against logit adjustment alone ("levers") and logit
+    # adjustment with the unperturbed control batch.
+    "rebalance": [
+        (f"logit_adjusted_{BUDGET}",
+         {**_erm(BUDGET), "loss.name": "logit_adjusted"}),
+        (f"seed_control_la_{BUDGET}",
+         {**_erm(BUDGET), "method.name": "seed_control",
+          "loss.name": "logit_adjusted"}),
+        (f"per_sample_la_eps3_glr6e-4_{BUDGET}",
+         {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP,
+          "optim.generator.lr": 6e-4, "loss.name": "logit_adjusted"}),
+    ],
     # Lever 5 on the run where Q moved most (G's lr 2e-3: the two rarest
     # classes gained, Shirt lost 26 points to samples that no longer look
     # like their class): a frozen classifier trained on the real data alone
