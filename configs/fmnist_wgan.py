@@ -250,6 +250,15 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   config.schedule.evaluate_test = True
   # Sample grid: this many images per class row.
   config.schedule.samples_per_class = 10
+  # Issue 15's diagnostic, for methods with a generator: at every
+  # evaluation, this many of G's images per class (fixed labels, seeds and
+  # noise) are classified by C in inference mode and, when
+  # method.reference_run is set, by that frozen classifier; the per-class
+  # accuracies go to metrics.jsonl/TensorBoard as fidelity/<judge>/<class>
+  # and to fidelity_over_training.png. 0 = off, the default, so that every
+  # run recorded before it existed still matches its config; the sweeps of
+  # configs/sweeps/issue15.py turn it on.
+  config.schedule.fidelity_per_class = 0
 
   if arg == "tiny":
     config.schedule.batch_size = 8

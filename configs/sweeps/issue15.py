@@ -135,9 +135,13 @@ SWEEPS = {
         (f"seed_control_la_{BUDGET}",
          {**_erm(BUDGET), "method.name": "seed_control",
           "loss.name": "logit_adjusted"}),
+        # With the class-fidelity curves (50 of G's images a class at every
+        # evaluation, judged by C and by ERM's seed-0 run).
         (f"per_sample_la_eps3_glr6e-4_{BUDGET}",
          {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP,
-          "optim.generator.lr": 6e-4, "loss.name": "logit_adjusted"}),
+          "optim.generator.lr": 6e-4, "loss.name": "logit_adjusted",
+          "method.reference_run": REFERENCE_RUN,
+          "schedule.fidelity_per_class": 50}),
     ],
     # Lever 5 on the run where Q moved most (G's lr 2e-3: the two rarest
     # classes gained, Shirt lost 26 points to samples that no longer look

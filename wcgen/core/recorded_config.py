@@ -83,7 +83,8 @@ FIELDS_ADDED_LATER: Dict[str, Any] = {"method.gan_during_warmup": True,
                                       "method.critic_augment": False,
                                       "method.reference_run": "",
                                       "method.fake_filter": "none",
-                                      "method.fake_filter_threshold": 0.5}
+                                      "method.fake_filter_threshold": 0.5,
+                                      "schedule.fidelity_per_class": 0}
 
 
 def _as_tree_fields(flat_fields: Dict[str, Any]) -> Dict[str, Any]:

@@ -36,6 +36,7 @@ from wcgen.data import input_pipeline
 from wcgen.data import sources
 from wcgen.eval import accuracy
 from wcgen.eval import features
+from wcgen.eval import fidelity
 from wcgen.errors import ConfigError, DataError, DivergedError, Stopped
 from wcgen.errors import WcgenError
 from wcgen.core import image_grid
@@ -325,9 +326,9 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         "data.imbalance_factor=%g, but the training set as drawn has %g "
         "(largest / smallest class); results.json records both",
         config.data.imbalance_factor, realised)
+  reference = reference_classifier(config)
   method = methods.create(config, data.num_classes, data.image_shape[-1],
-                          data.train_class_counts, batch_sharding,
-                          reference_classifier(config))
+                          data.train_class_counts, batch_sharding, reference)
   # Post-hoc logit adjustment (0 unless config.loss.posthoc_tau is set).
   offset = jnp.asarray(classification_losses.posthoc_offset(
       config.loss.posthoc_tau, data.train_class_counts))
@@ -372,6 +373,13 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       in_shardings=(replicated, batch_sharding), out_shardings=replicated)
 
   sample_fn = jax.jit(method.sample, out_shardings=replicated)
+  class_names = sources.class_names(config.data.name)
+  # Issue 15's diagnostic: per class, how much of Q still carries its class.
+  fidelity_probe = (fidelity.FidelityProbe(
+      method, data, config.schedule.fidelity_per_class, config.seed,
+      class_names, reference, out_shardings=replicated)
+                    if method.has_generator and
+                    config.schedule.fidelity_per_class else None)
 
   def score(split: str, distorted: bool = False) -> Dict[str, Any]:
     return accuracy.evaluate(
@@ -397,16 +405,26 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       if data.distortion.active:
         test["distorted"] = score("test", distorted=True)
         scalars["test_distorted_accuracy"] = test["distorted"]["accuracy"]
+    if fidelity_probe is not None:  # every process runs it
+      scalars.update(fidelity_probe(state))
     log(step, scalars)
+    if fidelity_probe is not None and is_chief:
+      fidelity.curves_figure(
+          fidelity.curves(files.read_jsonl(
+              os.path.join(workdir, "metrics.jsonl")), class_names),
+          class_names, os.path.join(workdir, "fidelity_over_training.png"),
+          f"class fidelity of Q over training ({config.method.name}, "
+          f"{config.model.generator.name} G, seed {config.seed})")
     if method.has_generator:  # every process samples (a jitted program)
       grid = _sample_grid(sample_fn, state, config, data, method.per_sample)
       if is_chief:
         writer.write_images(step, {"samples": grid[None]})
         image_grid.save_labelled_png(
             os.path.join(workdir, "samples", f"step_{step:07d}.png"), grid,
-            sources.class_names(config.data.name))
-    logging.info("step %d: %s", step, "  ".join(
-        f"{k}={v:.4f}" for k, v in sorted(scalars.items())))
+            class_names)
+    logging.info("step %d: %s", step, "  ".join(  # per-class: jsonl, TB
+        f"{k}={v:.4f}" for k, v in sorted(scalars.items())
+        if not k.startswith("fidelity/") or k.endswith("_mean")))
     return result
 
   num_steps = config.schedule.num_train_steps

@@ -50,6 +50,10 @@ def _validate_schedule(schedule: ml_collections.ConfigDict,
                "eval_every_steps", "checkpoint_every_steps",
                "eval_batch_size", "samples_per_class"):
     check_positive_int(f"schedule.{name}", schedule[name])
+  if (not isinstance(schedule.fidelity_per_class, int) or
+      schedule.fidelity_per_class < 0):
+    raise ConfigError(f"schedule.fidelity_per_class must be an integer >= 0 "
+                      f"(0 = off), got {schedule.fidelity_per_class!r}")
   if (not isinstance(schedule.max_skipped_updates, int) or
       schedule.max_skipped_updates < 0):
     raise ConfigError(f"schedule.max_skipped_updates must be an integer "
