@@ -139,9 +139,9 @@ def test_balanced_critic_data_reads_the_companion_batch():
   state = game.init(jax.random.PRNGKey(0), (32, 32, 1))
   a = _batch()
   b = dict(a, image=-a["image"])
-  sa, _ = jax.jit(game.train_step)(state, a)
-  sb, _ = jax.jit(game.train_step)(game.init(jax.random.PRNGKey(0),
-                                             (32, 32, 1)), b)
+  step = jax.jit(game.train_step)  # one compilation for both batches
+  sa, _ = step(state, a)
+  sb, _ = step(game.init(jax.random.PRNGKey(0), (32, 32, 1)), b)
   jax.tree.map(np.testing.assert_array_equal, sa.critic.params,
                sb.critic.params)
 
@@ -162,14 +162,16 @@ def test_seed_control_trains_on_the_companion_batch_from_its_start_step():
   batch = _batch()
   s0 = base.init(jax.random.PRNGKey(0), (32, 32, 1))
   # Step 0 is before the start: the companion batch adds nothing.
-  a, _ = jax.jit(base.train_step)(s0, batch)
-  b, metrics = jax.jit(control.train_step)(s0, batch)
+  base_step, control_step = jax.jit(base.train_step), jax.jit(
+      control.train_step)
+  a, _ = base_step(s0, batch)
+  b, metrics = control_step(s0, batch)
   jax.tree.map(lambda x, y: np.testing.assert_allclose(x, y, atol=1e-7),
                a.classifier.params, b.classifier.params)
   assert "c_acc_companion" in metrics
   # From step 1 on it does.
-  a, _ = jax.jit(base.train_step)(a, batch)
-  b, _ = jax.jit(control.train_step)(b, batch)
+  a, _ = base_step(a, batch)
+  b, _ = control_step(b, batch)
   diff = jax.tree.map(lambda x, y: float(jnp.max(jnp.abs(x - y))),
                       a.classifier.params, b.classifier.params)
   assert max(jax.tree.leaves(diff)) > 1e-4
