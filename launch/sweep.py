@@ -8,6 +8,13 @@ Sweeps are listed in configs/sweeps/issue15.py (each a list of named
 overrides). The test set is not read unless --read_test is given: choose
 on validation, then read the test set once for the final configuration.
 Writes WORKDIR/<sweep>.md (validation accuracy per run) as runs finish.
+
+  python launch/sweep.py --config=configs/fmnist_wgan.py --sweep=all \
+      --report_only --seeds=3 --workdir=workdirs/sweeps/issue15
+
+trains nothing: it prints one table of every finished run of every sweep
+(each run's config checked against the sweep's, as when training), the
+ablation table of docs/RESULTS.md.
 """
 
 
@@ -28,6 +35,8 @@ flags.DEFINE_integer("seeds", 1, "Training seeds 0..N-1 per run.")
 flags.DEFINE_list("only", [], "Only these runs of the sweep.")
 flags.DEFINE_bool("read_test", False, "Read the test set at the end of each "
                   "run (only for final configurations).")
+flags.DEFINE_bool("report_only", False, "Train nothing: print the table "
+                  "of the runs that finished (seeds 0..N-1 that exist).")
 flags.mark_flags_as_required(["config", "sweep", "workdir"])
 
 
@@ -40,17 +49,31 @@ def main(argv):
   from wcgen.experiments import sweep  # pylint: disable=g-import-not-at-top
 
   def run():
-    if FLAGS.sweep not in issue15.SWEEPS:
+    if FLAGS.sweep == "all":
+      if not FLAGS.report_only:
+        raise ConfigError("--sweep=all names every run of every sweep; give "
+                          "it with --report_only, and train one sweep at a "
+                          "time")
+      runs = sweep.every_run(issue15.SWEEPS.values())
+    elif FLAGS.sweep in issue15.SWEEPS:
+      runs = issue15.SWEEPS[FLAGS.sweep]
+    else:
       raise ConfigError(f"unknown sweep {FLAGS.sweep!r}; choose one of "
-                        f"{sorted(issue15.SWEEPS)}")
-    runs = issue15.SWEEPS[FLAGS.sweep]
+                        f"{sorted(issue15.SWEEPS)} or all")
     unknown = set(FLAGS.only) - {name for name, _ in runs}
     if unknown:
       raise ConfigError(f"--only names runs not in sweep {FLAGS.sweep!r}: "
                         f"{sorted(unknown)}")
-    results = sweep.run_sweep(cli.config_or_exit(), runs, FLAGS.workdir,
-                              range(FLAGS.seeds), FLAGS.read_test, FLAGS.only,
-                              summary_name=f"{FLAGS.sweep}.md")
+    if FLAGS.only:
+      runs = [(name, overrides) for name, overrides in runs
+              if name in FLAGS.only]
+    if FLAGS.report_only:
+      results = sweep.read_sweep(cli.config_or_exit(), runs, FLAGS.workdir,
+                                 range(FLAGS.seeds), FLAGS.read_test)
+    else:
+      results = sweep.run_sweep(cli.config_or_exit(), runs, FLAGS.workdir,
+                                range(FLAGS.seeds), FLAGS.read_test,
+                                summary_name=f"{FLAGS.sweep}.md")
     print(sweep.summary(results, runs))
 
   cli.run_or_exit(run)

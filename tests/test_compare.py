@@ -51,6 +51,37 @@ def test_sweep_summary_is_mean_and_std_over_seeds_by_name():
   assert "| 50.00 ± 0.00 | 80.00 ± 0.00 | 2.0 |" in row
   assert "other" not in text  # not run yet
   assert "`method.name='erm'`" in text
+  assert "hardest" not in header  # the lowest class is a rarest one
+  # Shirt (class 6) lowest over all the runs listed: its own column.
+  shirt = _result(0.8, 0.84)
+  shirt.val_per_class_accuracy[6] = 0.1
+  text = sweep.summary({"erm_800": [_result(0.8, 0.80), shirt]}, runs)
+  header, _, row = text.splitlines()[:3]
+  assert "| few | Shirt (hardest) | Bag | Ankle boot |" in header
+  # Shirt: mean of 80 and 10 = 45.00, sample std 49.50.
+  assert "| - | 45.00 ± 49.50 | 82.00 ± 2.83 | 50.00 ± 0.00 |" in row
+
+
+def test_read_sweep_reads_finished_runs_and_refuses_another_config(
+    finished_run, tmp_path):
+  """--report_only: finished runs are read back by name and seed without
+  training (missing seeds and runs are left out), and a run whose recorded
+  config is not the sweep's is refused, as when training."""
+  import shutil  # pylint: disable=g-import-not-at-top
+  from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  config, workdir, finished = finished_run
+  for name in ("same", "other"):
+    shutil.copytree(workdir, tmp_path / name / "seed0")
+  runs = [("same", {}), ("missing", {"method.eps": 0.1})]
+  found = sweep.read_sweep(config, runs, str(tmp_path), seeds=(0, 1),
+                           read_test=True)
+  assert list(found) == ["same"] and len(found["same"]) == 1
+  assert found["same"][0].val_accuracy == finished.val_accuracy
+  with pytest.raises(ConfigError, match="method.eps"):
+    sweep.read_sweep(config, [("other", {"method.eps": 0.1})], str(tmp_path),
+                     read_test=True)
+  assert [n for n, _ in sweep.every_run([runs, [("same", {}), ("x", {})]])
+          ] == ["same", "missing", "x"]
 
 
 def test_every_run_of_every_issue15_sweep_is_a_valid_config():

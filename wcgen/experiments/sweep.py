@@ -61,6 +61,34 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
   return results
 
 
+def read_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
+               seeds: Sequence[int] = (0,), read_test: bool = False
+               ) -> Dict[str, List[results_lib.RunResults]]:
+  """The finished runs of `sweep` in `workdir`, without training any:
+  {name: [results of the seeds that finished]}. A run is read only when
+  its recorded config equals the sweep's (another config's results are
+  refused in one line, as when training)."""
+  results = {}
+  for name, overrides in sweep:
+    for seed in seeds:
+      found = trainer.finished_results(
+          run_config(base, overrides, seed, read_test),
+          os.path.join(workdir, name, f"seed{seed}"))
+      if found is not None:
+        results.setdefault(name, []).append(found)
+  return results
+
+
+def every_run(sweeps: Sequence[Sweep]) -> List[Tuple[str, Overrides]]:
+  """The runs of several sweeps in order, each name once (sweeps sharing
+  a workdir may list the same run, with the same overrides)."""
+  runs = {}
+  for sweep in sweeps:
+    for name, overrides in sweep:
+      runs.setdefault(name, overrides)
+  return list(runs.items())
+
+
 def _mean_std(values: List[Optional[float]]) -> str:
   values = [100 * v for v in values if v is not None]
   if not values:
@@ -72,16 +100,25 @@ def _mean_std(values: List[Optional[float]]) -> str:
 
 def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep) -> str:
   """Markdown table of the runs so far: validation accuracy (mean ± std
-  over seeds), shot groups, the two rarest classes (by name), test accuracy
-  where it was read, wall time; then each run's overrides."""
+  over seeds), shot groups, the hardest class (the lowest validation
+  accuracy over all the runs listed, when it is not one of the two rarest)
+  and the two rarest classes (by name), test accuracy where it was read,
+  wall time; then each run's overrides."""
   if not results:
     return "No run finished yet.\n"
   first = next(iter(results.values()))[0]
   names = sources.class_names(first.dataset)
   k = len(first.train_class_counts)
-  lines = ["| run | seeds | val acc. | many | medium | few | "
-           f"{names[k - 2]} | {names[k - 1]} | test acc. | min/run |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+  per_class = [r.val_per_class_accuracy for runs in results.values()
+               for r in runs if r.val_per_class_accuracy is not None]
+  hardest = (int(min(range(k), key=lambda c: statistics.mean(
+      p[c] for p in per_class))) if per_class else k - 1)
+  shown = ([hardest] if hardest < k - 2 else []) + [k - 2, k - 1]
+  titles = [f"{names[c]} (hardest)" if c == hardest and c < k - 2 else
+            names[c] for c in shown]
+  lines = ["| run | seeds | val acc. | many | medium | few | " +
+           " | ".join(titles) + " | test acc. | min/run |",
+           "|---|---|---|---|---|---|" + "---|" * len(shown) + "---|---|"]
   for name, _ in sweep:
     runs = results.get(name)
     if not runs:
@@ -93,8 +130,8 @@ def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep) -> s
     lines.append(
         f"| {name} | {len(runs)} | {_mean_std([r.val_accuracy for r in runs])}"
         f" | {_mean_std(shot('many'))} | {_mean_std(shot('medium'))} | "
-        f"{_mean_std(shot('few'))} | {_mean_std(cls(k - 2))} | "
-        f"{_mean_std(cls(k - 1))} | "
+        f"{_mean_std(shot('few'))} | " +
+        "".join(f"{_mean_std(cls(c))} | " for c in shown) +
         f"{_mean_std([r.test_accuracy for r in runs])} | "
         f"{minutes / 60:.1f} |")
   lines += ["", "Overrides of each run (on the base config):", ""]
