@@ -219,8 +219,9 @@ def test_smoke_budget_of_each_table_runs_and_resumes(tiny_data, tmp_path):
 
 
 def test_smoke_cell_of_a_colour_table(tmp_path):
-  """Table 3's distorted column (scored on the distorted test set), trained
-  through the launcher on CIFAR-10 files in their real format."""
+  """Table 3's distorted column, through the launcher on CIFAR-10 files in
+  their real format: the row trains once on clean images (the run of the
+  dataset's Normal column) and is scored on the distorted test set."""
   from conftest import make_cifar_tarball  # pylint: disable=g-import-not-at-top
   raw = tmp_path / "raw"
   make_cifar_tarball(str(raw / "cifar10"), train_per_class=8,
@@ -229,9 +230,12 @@ def test_smoke_cell_of_a_colour_table(tmp_path):
   workdir = str(tmp_path / "repro")
   _reproduce(data, workdir, "--table=3", "--seeds=1", "--rows=augment",
              "--columns=cifar10_g0.2")
-  run = os.path.join(workdir, "table3", "smoke", "augment", "cifar10_g0.2",
-                     "seed0", "results.json")
-  with open(run) as f:
+  run = os.path.join(workdir, "table3", "smoke", "augment", "cifar10_normal",
+                     "seed0")
+  with open(os.path.join(run, "results.json")) as f:
+    assert json.load(f)["test_distortion"]["kind"] == "none"  # clean run
+  with open(os.path.join(run, "posthoc", "test_distortion=gaussian,"
+                         "test_distortion_level=0.2.json")) as f:
     result = json.load(f)
   assert result["test_distortion"]["kind"] == "gaussian"
   with open(os.path.join(workdir, "table3.csv")) as f:
@@ -274,7 +278,9 @@ def test_heavy_model_cells_resolve_to_the_papers_models():
   vgg = cell(tables.TABLES["2"], "erm_vgg", "svhn_cropped_s0.1")
   assert (vgg.model.classifier.name, vgg.method.name, vgg.data.name) == (
       "vgg16", "erm", "svhn_cropped")
-  assert vgg.data.test_distortion == "salt_pepper"
+  svhn_s01 = next(c for c in tables.TABLES["2"].columns
+                  if c.id == "svhn_cropped_s0.1")
+  assert svhn_s01.test_only["data.test_distortion"] == "salt_pepper"
   assert parameters(vgg) == 14_728_266 - 4_224  # test_model_zoo's count
   no_bn = cell(tables.TABLES["5"], "erm", "no_bn")
   assert (no_bn.model.classifier.name, no_bn.model.classifier.use_batchnorm) == ("resnet101", False)
@@ -417,9 +423,10 @@ def test_a_reproduction_request_is_checked_before_anything_is_written(
 
 
 def test_fashion_mnist_stand_in_table_smoke(tiny_data, tmp_path):
-  """Issue 16: a stand-in table's smoke budget runs the per-sample game on
-  a distorted test set, scores it there, and says it is a stand-in: its
-  title names Fashion-MNIST and no paper column appears."""
+  """Issue 16: a stand-in table's smoke budget trains the per-sample game
+  on clean images (its Normal column's run), scores it on a distorted test
+  set, and says it is a stand-in: its title names Fashion-MNIST and no
+  paper column appears."""
   from wcgen.experiments import reproduction  # pylint: disable=g-import-not-at-top
   workdir = str(tmp_path / "repro")
   text, written = reproduction.reproduce(reproduction.Request(
@@ -428,11 +435,13 @@ def test_fashion_mnist_stand_in_table_smoke(tiny_data, tmp_path):
       data_dir=tiny_data[0], tfds_dir=tiny_data[1]))
   assert "Fashion-MNIST stand-in, not the paper's dataset" in text
   assert "(paper)" not in text and "no numbers for this setting" in text
-  with open(os.path.join(workdir, "table2fm", "smoke",
-                         "worst_case_per_sample", "fashion_mnist_g0.3",
-                         "seed0", "results.json")) as f:
+  run = os.path.join(workdir, "table2fm", "smoke", "worst_case_per_sample",
+                     "fashion_mnist_normal", "seed0")
+  with open(os.path.join(run, "results.json")) as f:
+    assert json.load(f)["config"]["model"]["generator"]["name"] == "residual"
+  with open(os.path.join(run, "posthoc", "test_distortion=gaussian,"
+                         "test_distortion_level=0.3.json")) as f:
     result = json.load(f)
-  assert result["config"]["model"]["generator"]["name"] == "residual"
   assert result["test_distortion"]["level"] == 0.3
   line = next(l for l in text.splitlines() if l.startswith("| Ours, per"))
   assert line.split(" | ")[1].strip(" |") == (

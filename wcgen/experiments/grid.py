@@ -19,6 +19,7 @@ import tqdm
 from wcgen.data import sources
 from wcgen.experiments.report import Results
 from wcgen.experiments.tables import Column, Row, Table
+from wcgen.train import posthoc
 from wcgen.train import trainer
 
 # (dataset, budget) -> base config; raises LookupError when wcgen has none.
@@ -39,8 +40,10 @@ def cell_config(base: ml_collections.ConfigDict, row: Row, column: Column,
 
 def run_dir(workdir: str, table: Table, row: Row, column: Column,
             seed: int, budget: str) -> str:
-  return os.path.join(workdir, f"table{table.id}", budget, row.id, column.id,
-                      f"seed{seed}")
+  """A cell's training run (shared by the columns that differ only in
+  their test set)."""
+  return os.path.join(workdir, f"table{table.id}", budget, row.id,
+                      column.run_id, f"seed{seed}")
 
 
 def plan(table: Table, seeds: Iterable[int], rows: Optional[List[str]] = None,
@@ -71,15 +74,19 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
 
   A cell's value is its results.json entry `column.metric or table.metric`,
   or, when `score_fn` is given, score_fn(run directory) (e.g. the FID of
-  the run's generator, wcgen.eval.generation). With `train=False` only
-  finished runs are read (info["pending"] counts the others): a report of
-  a sweep still running elsewhere."""
+  the run's generator, wcgen.eval.generation), or, for a column with
+  `test_only` overrides, the run of its `trained_as` column scored on that
+  test set (wcgen.train.posthoc; each training run counts once in the wall
+  time and the runs done). With `train=False` only finished runs are read
+  (info["pending"] counts the others): a report of a sweep still running
+  elsewhere."""
   results: Results = {}
   # runs: {row id: {column id: [each seed's results.json]}}
   info = {"wall_time_sec": 0.0, "ran": 0, "cached": 0, "unavailable": {},
           "runs": {}, "pending": 0}
   cells = plan(table, list(seeds), rows, datasets, columns)
   missing: Dict[str, Optional[str]] = {}  # dataset -> why it can't load
+  counted = set()  # training runs already in the wall time and counts
   progress = tqdm.tqdm(cells, desc=f"table {table.id} ({budget})", unit="run")
   for row, column, seed in progress:
     progress.set_postfix_str(f"{row.id} {column.id} seed {seed}")
@@ -104,7 +111,7 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
       continue
     if finished is not None:
       result = finished
-      info["cached"] += 1
+      info["cached"] += directory not in counted
     elif not train:
       info["pending"] += 1
       continue
@@ -113,9 +120,15 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
       # resumes it.
       result = trainer.train_and_evaluate(config, directory)
       info["ran"] += 1
-    info["wall_time_sec"] += result.wall_time_sec_this_process
-    value = (score_fn(directory) if score_fn is not None else
-             result.metric(column.metric or table.metric))
+    if directory not in counted:
+      info["wall_time_sec"] += result.wall_time_sec_this_process
+      counted.add(directory)
+    if score_fn is not None:
+      value = score_fn(directory)
+    elif column.test_only:
+      value = posthoc.test_with(directory, column.test_only)[column.metric]
+    else:
+      value = result.metric(column.metric or table.metric)
     logging.info("%s %s seed %d: %s %.4f", row.id, column.id, seed,
                  table.metric, value)
     results.setdefault(row.id, {}).setdefault(column.id, []).append(value)

@@ -243,6 +243,19 @@ def _mean_metrics(history) -> Dict[str, float]:
   return {k: float(np.mean([m[k] for m in history if k in m])) for k in keys}
 
 
+def correct_counts_fn(method, offset: jax.Array, num_classes: int,
+                      mesh: jax.sharding.Mesh):
+  """The jitted evaluation step: (state, sharded eval batch) -> per-class
+  (correct, total) of the method's classifier (inference mode), with the
+  post-hoc logit `offset` subtracted."""
+  return jax.jit(
+      lambda s, b: accuracy.correct_counts(
+          method.classifier_logits(s, b["image"]) - offset, b["label"],
+          b["mask"], num_classes),
+      in_shardings=(NamedSharding(mesh, P()), NamedSharding(mesh, P("data"))),
+      out_shardings=NamedSharding(mesh, P()))
+
+
 def reference_classifier(config: ml_collections.ConfigDict):
   """fn(images) -> logits of config.method.reference_run's classifier in
   inference mode, its weights frozen as constants of the step; None when unset."""
@@ -366,11 +379,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   # Steps before `frozen_warmup_steps` update C alone (G and D frozen).
   warmup_step = (jit_step(method.classifier_only_step)
                  if method.frozen_warmup_steps else None)
-  count_fn = jax.jit(
-      lambda s, b: accuracy.correct_counts(
-          method.classifier_logits(s, b["image"]) - offset, b["label"],
-          b["mask"], data.num_classes),
-      in_shardings=(replicated, batch_sharding), out_shardings=replicated)
+  count_fn = correct_counts_fn(method, offset, data.num_classes, mesh)
 
   sample_fn = jax.jit(method.sample, out_shardings=replicated)
   class_names = sources.class_names(config.data.name)
