@@ -14,7 +14,9 @@ Writes WORKDIR/<sweep>.md (validation accuracy per run) as runs finish.
 
 trains nothing: it prints one table of every finished run of every sweep
 (each run's config checked against the sweep's, as when training), the
-ablation table of docs/RESULTS.md.
+ablation table of docs/RESULTS.md. --distorted_validation=gaussian:0.3,...
+adds each run's validation accuracy on distorted copies of the validation
+split (kept in each run's posthoc/ folder).
 """
 
 
@@ -37,6 +39,10 @@ flags.DEFINE_bool("read_test", False, "Read the test set at the end of each "
                   "run (only for final configurations).")
 flags.DEFINE_bool("report_only", False, "Train nothing: print the table "
                   "of the runs that finished (seeds 0..N-1 that exist).")
+flags.DEFINE_list("distorted_validation", [], "With --report_only: also "
+                  "score each finished run on distorted copies of the "
+                  "validation split, KIND:LEVEL each (gaussian:0.3, "
+                  "salt_pepper:0.1); robustness without the test set.")
 flags.mark_flags_as_required(["config", "sweep", "workdir"])
 
 
@@ -67,14 +73,21 @@ def main(argv):
     if FLAGS.only:
       runs = [(name, overrides) for name, overrides in runs
               if name in FLAGS.only]
+    extra = None
+    if FLAGS.distorted_validation and not FLAGS.report_only:
+      raise ConfigError("--distorted_validation scores finished runs; give "
+                        "it with --report_only")
     if FLAGS.report_only:
       results = sweep.read_sweep(cli.config_or_exit(), runs, FLAGS.workdir,
                                  range(FLAGS.seeds), FLAGS.read_test)
+      extra = sweep.distorted_validation(FLAGS.workdir, list(results),
+                                         range(FLAGS.seeds),
+                                         FLAGS.distorted_validation)
     else:
       results = sweep.run_sweep(cli.config_or_exit(), runs, FLAGS.workdir,
                                 range(FLAGS.seeds), FLAGS.read_test,
                                 summary_name=f"{FLAGS.sweep}.md")
-    print(sweep.summary(results, runs))
+    print(sweep.summary(results, runs, extra))
 
   cli.run_or_exit(run)
 

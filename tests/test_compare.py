@@ -132,3 +132,29 @@ def test_every_results_json_on_record_reads_as_the_schema(tmp_path):
   path.write_text("{not json")
   with pytest.raises(DataError, match="results.json"):
     results_lib.read(str(path))
+
+
+def test_distorted_validation_columns(finished_run, tmp_path):
+  """--distorted_validation: each finished seed of a run is scored on a
+  distorted copy of the validation split (the posthoc figure, read back
+  from the run), shown as one more column, mean ± std over seeds."""
+  import shutil  # pylint: disable=g-import-not-at-top
+  from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  from wcgen.train import posthoc  # pylint: disable=g-import-not-at-top
+  _, workdir, finished = finished_run
+  for seed in (0, 1):
+    shutil.copytree(workdir, tmp_path / "run" / f"seed{seed}")
+  extra = sweep.distorted_validation(str(tmp_path), ["run", "missing"],
+                                     range(3), ["gaussian:0.3"])
+  direct, = posthoc.score_distorted(
+      str(tmp_path / "run" / "seed0"),
+      [{"data.test_distortion": "gaussian",
+        "data.test_distortion_level": 0.3}], split="validation")
+  assert extra == {"G(0.3)": {"run": [direct["accuracy"]] * 2}}
+  text = sweep.summary({"run": [finished, finished]}, [("run", {})], extra)
+  header, _, row = text.splitlines()[:3]
+  assert header.endswith("| min/run | val G(0.3) |")
+  assert row.endswith(f"| {100 * direct['accuracy']:.2f} ± 0.00 |")
+  for bad in ("gaussian", "blur:0.3", "gaussian:-1", "gaussian:x"):
+    with pytest.raises(ConfigError, match="KIND:LEVEL"):
+      sweep.parse_distortion(bad)

@@ -234,15 +234,15 @@ def test_smoke_cell_of_a_colour_table(tmp_path):
                      "seed0")
   with open(os.path.join(run, "results.json")) as f:
     assert json.load(f)["test_distortion"]["kind"] == "none"  # clean run
-  with open(os.path.join(run, "posthoc", "test_distortion=gaussian,"
+  with open(os.path.join(run, "posthoc", "test,test_distortion=gaussian,"
                          "test_distortion_level=0.2.json")) as f:
     result = json.load(f)
-  assert result["test_distortion"]["kind"] == "gaussian"
+  assert result["distortion"]["kind"] == "gaussian"
   with open(os.path.join(workdir, "table3.csv")) as f:
     row = next(r for r in csv.DictReader(f) if r["column"] == "cifar10_g0.2"
                and r["row"] == "augment")
   assert float(row["mean"]) == pytest.approx(
-      100 * result["test_distorted_accuracy"], abs=1e-3)
+      100 * result["accuracy"], abs=1e-3)
   assert row["paper"] == "85.25"
 
 
@@ -439,11 +439,11 @@ def test_fashion_mnist_stand_in_table_smoke(tiny_data, tmp_path):
                      "fashion_mnist_normal", "seed0")
   with open(os.path.join(run, "results.json")) as f:
     assert json.load(f)["config"]["model"]["generator"]["name"] == "residual"
-  with open(os.path.join(run, "posthoc", "test_distortion=gaussian,"
+  with open(os.path.join(run, "posthoc", "test,test_distortion=gaussian,"
                          "test_distortion_level=0.3.json")) as f:
     result = json.load(f)
-  assert result["test_distortion"]["level"] == 0.3
+  assert result["distortion"]["level"] == 0.3
   line = next(l for l in text.splitlines() if l.startswith("| Ours, per"))
   assert line.split(" | ")[1].strip(" |") == (
-      f"{100 * result['test_distorted_accuracy']:.2f}")
+      f"{100 * result['accuracy']:.2f}")
   assert written["md"].endswith("table2fm.md")

@@ -16,44 +16,55 @@ from wcgen.train import trainer
 GAUSS = {"data.test_distortion": "gaussian", "data.test_distortion_level": 0.5}
 
 
-def test_retest_equals_the_run_trained_with_the_distortion(tiny_config,
-                                                           tmp_path):
+def test_rescore_equals_the_run_trained_with_the_distortion(tiny_config,
+                                                            tmp_path):
   """Second path: the same config with the distortion set trains the same
-  classifier (the distortion touches only the test set) and scores the
-  distorted test set in the driver; both figures must agree exactly."""
+  classifier (the distortion touches only the evaluated images) and scores
+  the distorted test set in the driver; both figures must agree exactly.
+  The validation split is scored the same way, kept apart."""
   tiny_config.method.name = "erm"
   tiny_config.schedule.num_train_steps = 40  # long enough to learn classes
   tiny_config.schedule.eval_every_steps = 20
   tiny_config.schedule.checkpoint_every_steps = 20
   clean = str(tmp_path / "clean")
   trainer.train_and_evaluate(tiny_config, clean)
-  retest = posthoc.test_with(clean, GAUSS)
+  salt = {"data.test_distortion": "salt_pepper",
+          "data.test_distortion_level": 0.3}
+  rescored, salted = posthoc.score_distorted(clean, [GAUSS, salt])
 
   distorted_config = tiny_config.copy_and_resolve_references()
   distorted_config.update_from_flattened_dict(GAUSS)
   direct = trainer.train_and_evaluate(distorted_config,
                                       str(tmp_path / "distorted"))
-  assert retest["test_distorted_accuracy"] == direct.test_distorted_accuracy
-  assert retest["test_distortion"] == direct.test_distortion
-  assert retest["step"] == direct.steps
+  assert rescored["accuracy"] == direct.test_distorted_accuracy
+  assert rescored["distortion"] == direct.test_distortion
+  assert rescored["step"] == direct.steps
   # ...and it is not the clean score: σ = 0.5 noise on 70% of the images
   # moves a classifier that has learnt the classes' bands.
-  assert retest["test_distorted_accuracy"] != direct.test_accuracy
+  assert rescored["accuracy"] != direct.test_accuracy
+  assert salted["distortion"]["kind"] == "salt_pepper"
 
   # Kept whole under the run, read back (not rescored) when asked again.
-  path = os.path.join(clean, "posthoc", "test_distortion=gaussian,"
+  path = os.path.join(clean, "posthoc", "test,test_distortion=gaussian,"
                       "test_distortion_level=0.5.json")
   with open(path) as f:
     kept = json.load(f)
-  kept["test_distorted_accuracy"] = -1.0  # a marker only a re-read returns
+  kept["accuracy"] = -1.0  # a marker only a read-back returns
   with open(path, "w") as f:
     json.dump(kept, f)
-  assert posthoc.test_with(clean, GAUSS)["test_distorted_accuracy"] == -1.0
+  assert posthoc.score_distorted(clean, [GAUSS])[0]["accuracy"] == -1.0
+
+  # The validation split: its own file, its own figure, in [0, 1].
+  val, = posthoc.score_distorted(clean, [GAUSS], split="validation")
+  assert val["split"] == "validation" and 0 <= val["accuracy"] <= 1
+  assert os.path.exists(os.path.join(
+      clean, "posthoc", "validation,test_distortion=gaussian,"
+      "test_distortion_level=0.5.json"))
 
   with pytest.raises(ConfigError, match="change training"):
-    posthoc.test_with(clean, {"data.imbalance_factor": 3.0})
+    posthoc.score_distorted(clean, [{"data.imbalance_factor": 3.0}])
   with pytest.raises(DataError, match="train it first"):
-    posthoc.test_with(str(tmp_path / "none"), GAUSS)
+    posthoc.score_distorted(str(tmp_path / "none"), [GAUSS])
 
 
 def test_distorted_columns_share_their_normal_columns_runs():

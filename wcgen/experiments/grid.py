@@ -126,7 +126,8 @@ def run_grid(table: Table, budget: str, seeds: Iterable[int], workdir: str,
     if score_fn is not None:
       value = score_fn(directory)
     elif column.test_only:
-      value = posthoc.test_with(directory, column.test_only)[column.metric]
+      value = posthoc.score_distorted(directory, [column.test_only])[0][
+          "accuracy"]
     else:
       value = result.metric(column.metric or table.metric)
     logging.info("%s %s seed %d: %s %.4f", row.id, column.id, seed,

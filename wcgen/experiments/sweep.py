@@ -17,9 +17,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import ml_collections
 
+from wcgen.core import files
 from wcgen.core import results as results_lib
 from wcgen.data import sources
-from wcgen.core import files
+from wcgen.errors import ConfigError
+from wcgen.train import posthoc
 from wcgen.train import trainer
 
 Overrides = Dict[str, Any]
@@ -89,6 +91,42 @@ def every_run(sweeps: Sequence[Sweep]) -> List[Tuple[str, Overrides]]:
   return list(runs.items())
 
 
+def parse_distortion(text: str) -> Tuple[str, Overrides]:
+  """"gaussian:0.3" -> ("G(0.3)", the config.data overrides)."""
+  kind, sep, level = text.partition(":")
+  short = {"gaussian": "G", "salt_pepper": "S"}.get(kind)
+  try:
+    value = float(level)
+  except ValueError:
+    value = None
+  if not sep or short is None or value is None or value <= 0:
+    raise ConfigError(f"distortion {text!r}: write KIND:LEVEL with KIND "
+                      "gaussian or salt_pepper and LEVEL > 0, e.g. "
+                      "gaussian:0.3")
+  return f"{short}({value:g})", {"data.test_distortion": kind,
+                                 "data.test_distortion_level": value}
+
+
+def distorted_validation(workdir: str, names: Sequence[str],
+                         seeds: Sequence[int], distortions: Sequence[str]
+                         ) -> Dict[str, Dict[str, List[float]]]:
+  """{column title: {run name: [validation accuracy of each finished
+  seed]}} with each distortion applied to the validation split
+  (wcgen.train.posthoc): robustness, measured without the test set."""
+  parsed = [parse_distortion(d) for d in distortions]
+  out = {title: {} for title, _ in parsed}
+  for name in names:
+    for seed in seeds:
+      run = os.path.join(workdir, name, f"seed{seed}")
+      if not os.path.exists(os.path.join(run, "results.json")):
+        continue
+      scored = posthoc.score_distorted(run, [o for _, o in parsed],
+                                       split="validation")
+      for (title, _), result in zip(parsed, scored):
+        out[title].setdefault(name, []).append(result["accuracy"])
+  return out
+
+
 def _mean_std(values: List[Optional[float]]) -> str:
   values = [100 * v for v in values if v is not None]
   if not values:
@@ -98,12 +136,16 @@ def _mean_std(values: List[Optional[float]]) -> str:
   return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
 
-def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep) -> str:
+def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
+            extra: Optional[Dict[str, Dict[str, List[float]]]] = None
+            ) -> str:
   """Markdown table of the runs so far: validation accuracy (mean ± std
   over seeds), shot groups, the hardest class (the lowest validation
   accuracy over all the runs listed, when it is not one of the two rarest)
   and the two rarest classes (by name), test accuracy where it was read,
-  wall time; then each run's overrides."""
+  wall time, then `extra`'s columns ({title: {run name: [values]}}, e.g.
+  distorted_validation's); then each run's overrides."""
+  extra = extra or {}
   if not results:
     return "No run finished yet.\n"
   first = next(iter(results.values()))[0]
@@ -117,8 +159,10 @@ def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep) -> s
   titles = [f"{names[c]} (hardest)" if c == hardest and c < k - 2 else
             names[c] for c in shown]
   lines = ["| run | seeds | val acc. | many | medium | few | " +
-           " | ".join(titles) + " | test acc. | min/run |",
-           "|---|---|---|---|---|---|" + "---|" * len(shown) + "---|---|"]
+           " | ".join(titles) + " | test acc. | min/run |" +
+           "".join(f" val {t} |" for t in extra),
+           "|---|---|---|---|---|---|" + "---|" * len(shown) + "---|---|" +
+           "---|" * len(extra)]
   for name, _ in sweep:
     runs = results.get(name)
     if not runs:
@@ -133,7 +177,9 @@ def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep) -> s
         f"{_mean_std(shot('few'))} | " +
         "".join(f"{_mean_std(cls(c))} | " for c in shown) +
         f"{_mean_std([r.test_accuracy for r in runs])} | "
-        f"{minutes / 60:.1f} |")
+        f"{minutes / 60:.1f} |" +
+        "".join(f" {_mean_std(column.get(name, []))} |"
+                for column in extra.values()))
   lines += ["", "Overrides of each run (on the base config):", ""]
   lines += [f"- `{name}`: " + (", ".join(f"`{k}={v!r}`"
                                          for k, v in overrides.items()) or

@@ -1,17 +1,18 @@
-"""A finished run's classifier on test sets it was not trained for.
+"""A finished run's classifier on distorted copies of an evaluation split.
 
 Tables 2-3 train on clean images and test on distorted copies of the test
 set. The distortion changes nothing in training, so one training run
-serves every distortion column: `test_with` evaluates the run's final
-classifier with the distortion fields of config.data set, and keeps the
-figures in WORKDIR/posthoc/ (one file per distortion, with the step it
-scored), so a table that asks again reads them back.
+serves every distortion column: `score_distorted` evaluates the run's
+final classifier with the distortion fields of config.data set, on the
+test split (a table's final figure) or the validation split (robustness
+measured while choices are still being made), and keeps each figure in
+WORKDIR/posthoc/ with the step it scored, so asking again reads it back.
 """
 
 import dataclasses
 import json
 import os
-from typing import Any, Dict
+from typing import Any, Dict, List, Sequence
 
 import jax
 from jax.sharding import NamedSharding, PartitionSpec as P
@@ -26,63 +27,85 @@ from wcgen.eval import accuracy
 from wcgen.eval import features
 from wcgen.train import trainer
 
-# The config.data fields that change only the test set.
+# The config.data fields that change only the evaluated images.
 TEST_ONLY_FIELDS = ("data.test_distortion", "data.test_distortion_level",
                     "data.test_distortion_fraction")
+SPLITS = ("test", "validation")
 
 
-def _file_name(overrides: Dict[str, Any]) -> str:
-  return ",".join(f"{k.split('.', 1)[1]}={overrides[k]}"
-                  for k in sorted(overrides)) + ".json"
+def _path(workdir: str, split: str, overrides: Dict[str, Any]) -> str:
+  return os.path.join(workdir, "posthoc", ",".join(
+      [split] + [f"{k.split('.', 1)[1]}={overrides[k]}"
+                 for k in sorted(overrides)]) + ".json")
 
 
-def test_with(workdir: str, overrides: Dict[str, Any]) -> Dict[str, Any]:
-  """{"test_distorted_accuracy", "test_distorted_per_class_accuracy",
-  "test_distortion", "step"} of the finished run in `workdir` on its test
-  set distorted as `overrides` ({"data.test_distortion": "gaussian",
-  "data.test_distortion_level": 0.3, ...}) says. Read back from
-  WORKDIR/posthoc/ when that run's final step was scored so before."""
-  other = sorted(set(overrides) - set(TEST_ONLY_FIELDS))
-  if other:
-    raise ConfigError(f"{other} change training, not only the test set; "
-                      f"a trained run can be re-tested with "
-                      f"{list(TEST_ONLY_FIELDS)} only")
+def _kept(path: str, step: int, overrides: Dict[str, Any]):
+  """The figure kept at `path` if it scored `step` with `overrides`."""
+  try:
+    with open(path) as f:
+      kept = json.load(f)
+    if kept.get("step") == step and kept.get("overrides") == overrides:
+      return kept
+  except (OSError, ValueError, AttributeError):
+    pass  # none yet, or unreadable: score again (and rewrite it whole)
+  return None
+
+
+def score_distorted(workdir: str, distortions: Sequence[Dict[str, Any]],
+                    split: str = "test") -> List[Dict[str, Any]]:
+  """For each of `distortions` (config.data overrides such as
+  {"data.test_distortion": "gaussian", "data.test_distortion_level": 0.3}),
+  {"split", "accuracy", "per_class_accuracy", "distortion", "step",
+  "overrides"} of the finished run in `workdir` on that distorted copy of
+  `split`. The run and its data are loaded once for all of them."""
+  if split not in SPLITS:
+    raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
+  for overrides in distortions:
+    other = sorted(set(overrides) - set(TEST_ONLY_FIELDS))
+    if other:
+      raise ConfigError(f"{other} change training, not only the evaluated "
+                        f"images; a trained run can be scored again with "
+                        f"{list(TEST_ONLY_FIELDS)} only")
   finished = os.path.join(workdir, "results.json")
   if not os.path.exists(finished):
     raise DataError(f"{workdir} holds no finished run (no results.json); "
                     "train it first")
-  steps = results_lib.read(finished).steps
-  path = os.path.join(workdir, "posthoc", _file_name(overrides))
-  try:
-    with open(path) as f:
-      kept = json.load(f)
-    if kept.get("step") == steps and kept.get("overrides") == overrides:
-      return kept
-  except (OSError, ValueError, AttributeError):
-    pass  # none yet, or unreadable: score again (and rewrite it whole)
+  step = results_lib.read(finished).steps
+  paths = [_path(workdir, split, o) for o in distortions]
+  out = [_kept(p, step, dict(o)) for p, o in zip(paths, distortions)]
+  if all(r is not None for r in out):
+    return out
 
   config, method, state = features.load_run(workdir)
-  data_config = config.data.copy_and_resolve_references()
-  data_config.update_from_flattened_dict(
-      {k.split(".", 1)[1]: v for k, v in overrides.items()})
-  data = input_pipeline.create_datasets(data_config)
-  if not data.distortion.active:
-    raise ConfigError(f"{overrides} distort no test image; give "
-                      "data.test_distortion and a level > 0")
+  data = input_pipeline.create_datasets(config.data)
+  if split == "validation" and not data.has_validation:
+    raise ConfigError(f"{workdir} was trained without a validation split "
+                      "(data.validation_per_class=0); score the test split")
   mesh = trainer.make_mesh()
   state = jax.device_put(state, NamedSharding(mesh, P()))
   offset = np.asarray(classification_losses.posthoc_offset(
       config.loss.posthoc_tau, data.train_class_counts))
   count_fn = trainer.correct_counts_fn(method, offset, data.num_classes, mesh)
-  scored = accuracy.evaluate(
-      count_fn, state,
-      data.eval_iterator(config.schedule.eval_batch_size,
-                         NamedSharding(mesh, P("data")), True, "test"),
-      data.num_classes)
-  result = {"overrides": dict(overrides), "step": steps,
-            "test_distorted_accuracy": scored["accuracy"],
-            "test_distorted_per_class_accuracy": scored["per_class_accuracy"],
-            "test_distortion": dataclasses.asdict(data.distortion)}
-  if jax.process_index() == 0:
-    files.atomic_write_json(path, result)
-  return result
+  for i, overrides in enumerate(distortions):
+    if out[i] is not None:
+      continue
+    data_config = config.data.copy_and_resolve_references()
+    data_config.update_from_flattened_dict(
+        {k.split(".", 1)[1]: v for k, v in overrides.items()})
+    distorted = dataclasses.replace(
+        data, distortion=input_pipeline.distortion_from_config(data_config))
+    if not distorted.distortion.active:
+      raise ConfigError(f"{overrides} distort no image; give "
+                        "data.test_distortion (gaussian or salt_pepper)")
+    scored = accuracy.evaluate(
+        count_fn, state,
+        distorted.eval_iterator(config.schedule.eval_batch_size,
+                                NamedSharding(mesh, P("data")), True, split),
+        data.num_classes)
+    out[i] = {"split": split, "overrides": dict(overrides), "step": step,
+              "accuracy": scored["accuracy"],
+              "per_class_accuracy": scored["per_class_accuracy"],
+              "distortion": dataclasses.asdict(distorted.distortion)}
+    if jax.process_index() == 0:
+      files.atomic_write_json(paths[i], out[i])
+  return out
