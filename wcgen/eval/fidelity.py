@@ -103,7 +103,6 @@ class FidelityProbe:
     key = jax.random.fold_in(jax.random.PRNGKey(seed), 0xF1D)
     labels = jnp.asarray(self.labels)
     extra = {"seeds": jnp.asarray(seeds)} if seeds is not None else {}
-    self.has_reference = reference is not None
 
     def predicted(state):
       images = method.sample(state, key, labels, **extra)

@@ -21,6 +21,7 @@ from wcgen.core import files
 from wcgen.core import results as results_lib
 from wcgen.data import sources
 from wcgen.errors import ConfigError
+from wcgen.experiments import tables
 from wcgen.train import posthoc
 from wcgen.train import trainer
 
@@ -94,7 +95,7 @@ def every_run(sweeps: Sequence[Sweep]) -> List[Tuple[str, Overrides]]:
 def parse_distortion(text: str) -> Tuple[str, Overrides]:
   """"gaussian:0.3" -> ("G(0.3)", the config.data overrides)."""
   kind, sep, level = text.partition(":")
-  short = {"gaussian": "G", "salt_pepper": "S"}.get(kind)
+  short = tables.DISTORTION_SHORT.get(kind)
   try:
     value = float(level)
   except ValueError:

@@ -146,8 +146,12 @@ FIG2D = Table(
 )
 
 
+# A distortion's letter in column labels: G(0.3), S(0.1), as the paper's.
+DISTORTION_SHORT = {"gaussian": "G", "salt_pepper": "S"}
+
+
 def _distorted(dataset: str, label: str, kind: str, level: float) -> Column:
-  short = {"gaussian": "G", "salt_pepper": "S"}[kind]
+  short = DISTORTION_SHORT[kind]
   return Column(f"{dataset}_{short.lower()}{level:g}",
                 f"{label} {short}({level:g})", dataset,
                 _normal(dataset, label).overrides,
