@@ -112,3 +112,21 @@ def test_sample_grid_png_names_each_row_by_its_class(tmp_path):
     assert np.any((dark_rows >= band[0]) & (dark_rows < band[1])), r
   # The images themselves are untouched (white tiles on a white pad).
   assert png[:, width - grid.shape[1] * 3:].min() > 0.9
+
+
+def test_console_filter_drops_library_chatter_only():
+  """cli's console filter: INFO lines from orbax, TensorFlow and JAX's
+  backend probing go; wcgen's INFO lines and every warning stay."""
+  import logging  # pylint: disable=g-import-not-at-top
+  from wcgen import cli  # pylint: disable=g-import-not-at-top
+  keep = cli._QuietLibraries().filter  # pylint: disable=protected-access
+
+  def record(path, level=logging.INFO):
+    return logging.LogRecord("absl", level, path, 1, "msg", (), None)
+
+  site = "/usr/lib/python3.11/site-packages"
+  assert not keep(record(f"{site}/jax/_src/xla_bridge.py"))
+  assert not keep(record(f"{site}/orbax/checkpoint/manager.py"))
+  assert not keep(record(f"{site}/tensorflow/python/data/ops.py"))
+  assert keep(record(f"{site}/jax/_src/xla_bridge.py", logging.WARNING))
+  assert keep(record("/work/wcgen/train/trainer.py"))

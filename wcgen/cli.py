@@ -15,11 +15,15 @@ flags.DEFINE_integer(
 
 
 class _QuietLibraries(logging.logging.Filter):
-  """Drops orbax's and TensorFlow's INFO chatter from the console log."""
+  """Drops orbax's, TensorFlow's and JAX's backend-probing INFO chatter
+  (e.g. "Unable to initialize backend 'tpu'" on every CPU start) from the
+  console log."""
+
+  QUIET = ("/orbax/", "/tensorflow", "/jax/_src/xla_bridge.py")
 
   def filter(self, record):
     return (record.levelno >= logging.logging.WARNING or
-            not any(p in record.pathname for p in ("/orbax/", "/tensorflow")))
+            not any(p in record.pathname for p in self.QUIET))
 
 
 # XLA:CPU's all-reduce between the host's devices (one per core) warns
