@@ -4,8 +4,8 @@ r"""Runs a named sweep of one config on the validation split.
       --sweep=budget --workdir=workdirs/sweeps/budget [--seeds=1] \
       [--only=erm_1600,...] [--read_test]
 
-Sweeps are listed in configs/sweeps/issue15.py (each a list of named
-overrides). The test set is not read unless --read_test is given: choose
+Sweeps are listed in configs/sweeps/issue15.py (the default --sweeps) and
+configs/sweeps/issue16.py, each a list of named overrides. The test set is not read unless --read_test is given: choose
 on validation, then read the test set once for the final configuration.
 Writes WORKDIR/<sweep>.md (validation accuracy per run) as runs finish.
 
@@ -30,8 +30,10 @@ from wcgen import cli
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Base config file.",
                                 lock_config=True)
-flags.DEFINE_string("sweep", None, "A sweep's name in configs/sweeps/"
-                    "issue15.py.")
+flags.DEFINE_string("sweeps", "issue15", "The sweep file: a module of "
+                    "configs/sweeps/ (issue15, issue16).")
+flags.DEFINE_string("sweep", None, "A sweep's name in that file, or all "
+                    "(with --report_only).")
 flags.DEFINE_string("workdir", None, "Parent directory of the runs.")
 flags.DEFINE_integer("seeds", 1, "Training seeds 0..N-1 per run.")
 flags.DEFINE_list("only", [], "Only these runs of the sweep.")
@@ -50,22 +52,30 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Too many command-line arguments.")
   cli.setup()
-  from configs.sweeps import issue15  # pylint: disable=g-import-not-at-top
+  import importlib  # pylint: disable=g-import-not-at-top
   from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
   from wcgen.experiments import sweep  # pylint: disable=g-import-not-at-top
 
   def run():
+    module = f"configs.sweeps.{FLAGS.sweeps}"
+    try:
+      sweeps = importlib.import_module(module).SWEEPS
+    except ModuleNotFoundError as e:
+      if e.name != module:
+        raise
+      raise ConfigError(f"no sweep file configs/sweeps/{FLAGS.sweeps}.py; "
+                        "give --sweeps=issue15 or issue16") from None
     if FLAGS.sweep == "all":
       if not FLAGS.report_only:
         raise ConfigError("--sweep=all names every run of every sweep; give "
                           "it with --report_only, and train one sweep at a "
                           "time")
-      runs = sweep.every_run(issue15.SWEEPS.values())
-    elif FLAGS.sweep in issue15.SWEEPS:
-      runs = issue15.SWEEPS[FLAGS.sweep]
+      runs = sweep.every_run(sweeps.values())
+    elif FLAGS.sweep in sweeps:
+      runs = sweeps[FLAGS.sweep]
     else:
       raise ConfigError(f"unknown sweep {FLAGS.sweep!r}; choose one of "
-                        f"{sorted(issue15.SWEEPS)} or all")
+                        f"{sorted(sweeps)} or all")
     unknown = set(FLAGS.only) - {name for name, _ in runs}
     if unknown:
       raise ConfigError(f"--only names runs not in sweep {FLAGS.sweep!r}: "

@@ -85,23 +85,30 @@ def test_read_sweep_reads_finished_runs_and_refuses_another_config(
 
 
 def test_every_run_of_every_issue15_sweep_is_a_valid_config():
-  """configs/sweeps/issue15.py: unique run names, each run a valid config
-  that does not read the test set, and one name always the same run (a
-  shared workdir reads finished runs back by name)."""
+  """configs/sweeps/issue15.py and issue16.py: unique run names, each run
+  a valid config that does not read the test set, and one name always the
+  same run within a file (a shared workdir reads finished runs back by
+  name)."""
   from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
   from configs.sweeps import issue15  # pylint: disable=g-import-not-at-top
+  from configs.sweeps import issue16  # pylint: disable=g-import-not-at-top
   from wcgen.experiments import sweep  # pylint: disable=g-import-not-at-top
   from wcgen.train import validation  # pylint: disable=g-import-not-at-top
   base = fmnist_wgan.get_config()
-  by_name = {}
-  for name, runs in issue15.SWEEPS.items():
-    names = [n for n, _ in runs]
-    assert len(names) == len(set(names)), name
-    for run_name, overrides in runs:
-      config = sweep.run_config(base, overrides, 0, False)
-      validation.validate_config(config, device_count=2)
-      assert config.schedule.evaluate_test is False
-      assert by_name.setdefault(run_name, overrides) == overrides, run_name
+  for module in (issue15, issue16):
+    by_name = {}
+    for name, runs in module.SWEEPS.items():
+      names = [n for n, _ in runs]
+      assert len(names) == len(set(names)), name
+      for run_name, overrides in runs:
+        config = sweep.run_config(base, overrides, 0, False)
+        validation.validate_config(config, device_count=2)
+        assert config.schedule.evaluate_test is False
+        assert by_name.setdefault(run_name, overrides) == overrides, run_name
+  # issue 16's runs train on the clean, balanced training set.
+  for _, overrides in issue16.SWEEPS["robust"]:
+    assert sweep.run_config(base, overrides, 0, False
+                            ).data.imbalance_factor == 1.0
   # The classifier grid moves one knob of C at a time, the same for all.
   tuning = dict(issue15.SWEEPS["tuning"])
   assert tuning["erm_lr2e-3"]["optim.classifier.lr"] == 2e-3

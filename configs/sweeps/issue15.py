@@ -59,6 +59,12 @@ BUDGET = 3200
 # sweep's workdir as the README's command names it.
 REFERENCE_RUN = f"workdirs/sweeps/issue15/erm_{BUDGET}/seed0"
 
+# The bases other sweep files build on (configs/sweeps/issue16.py): ERM at
+# the budget, and the per-sample game with G and D frozen in the warm-up
+# at eps 3 (G's learning rate still the default).
+SWEEP_BASES = {"erm": _erm(BUDGET),
+               "moving_game": {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP}}
+
 SWEEPS = {
     # The budget: ERM's validation accuracy against the number of steps
     # (the cosine schedule spans each run), to pick a budget where it has
