@@ -59,6 +59,10 @@ def initialize_hosts(coordinator_address: Optional[str],
   Left to the first checkpoint, it comes after data loading and compiles,
   which on a loaded machine end tens of seconds apart on different hosts
   (the two-process test failed so while an experiment shared its cores).
+  This covers the first context only: each new set of devices in a later
+  collective (the train step's) gets a Gloo context of its own with the
+  same 30 s window, and that still failed once under load (session 7,
+  key cpu:gloo/0,1,2048,2049/2); unloaded, both multiprocess tests pass.
   """
   import jax  # pylint: disable=g-import-not-at-top
   from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
