@@ -39,16 +39,24 @@ def run_config(base: ml_collections.ConfigDict, overrides: Overrides,
   return config
 
 
+def run_dir(workdir: str, name: str, seed: int) -> str:
+  """Where run `name` of a sweep trains with `seed`."""
+  return os.path.join(workdir, name, f"seed{seed}")
+
+
 def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
               seeds: Sequence[int] = (0,), read_test: bool = False,
               only: Optional[Sequence[str]] = None,
-              summary_name: str = "sweep.md"
+              summary_name: str = "sweep.md", train: bool = True
               ) -> Dict[str, List[results_lib.RunResults]]:
   """Trains (or reads) every run; returns {name: [results per seed]} and
   keeps WORKDIR/<summary_name> up to date as runs finish.
 
-  A stopped run (errors.Stopped, e.g. SIGTERM) stops the sweep: rerun the
-  same command to continue.
+  With `train=False` nothing is trained and nothing written: only the
+  seeds that finished are returned (a run is read only when its recorded
+  config equals the sweep's; another config's results are refused in one
+  line, as when training). A stopped run (errors.Stopped, e.g. SIGTERM)
+  stops the sweep: rerun the same command to continue.
   """
   results = {}
   for name, overrides in sweep:
@@ -56,9 +64,14 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
       continue
     for seed in seeds:
       config = run_config(base, overrides, seed, read_test)
-      result = trainer.train_and_evaluate(
-          config, os.path.join(workdir, name, f"seed{seed}"))
-      results.setdefault(name, []).append(result)
+      directory = run_dir(workdir, name, seed)
+      if not train:
+        found = trainer.finished_results(config, directory)
+        if found is not None:
+          results.setdefault(name, []).append(found)
+        continue
+      results.setdefault(name, []).append(
+          trainer.train_and_evaluate(config, directory))
       files.atomic_write_bytes(os.path.join(workdir, summary_name),
                                summary(results, sweep).encode())
   return results
@@ -67,19 +80,8 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
 def read_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
                seeds: Sequence[int] = (0,), read_test: bool = False
                ) -> Dict[str, List[results_lib.RunResults]]:
-  """The finished runs of `sweep` in `workdir`, without training any:
-  {name: [results of the seeds that finished]}. A run is read only when
-  its recorded config equals the sweep's (another config's results are
-  refused in one line, as when training)."""
-  results = {}
-  for name, overrides in sweep:
-    for seed in seeds:
-      found = trainer.finished_results(
-          run_config(base, overrides, seed, read_test),
-          os.path.join(workdir, name, f"seed{seed}"))
-      if found is not None:
-        results.setdefault(name, []).append(found)
-  return results
+  """run_sweep(..., train=False): the finished runs, nothing trained."""
+  return run_sweep(base, sweep, workdir, seeds, read_test, train=False)
 
 
 def every_run(sweeps: Sequence[Sweep]) -> List[Tuple[str, Overrides]]:
@@ -118,7 +120,7 @@ def distorted_validation(workdir: str, names: Sequence[str],
   out = {title: {} for title, _ in parsed}
   for name in names:
     for seed in seeds:
-      run = os.path.join(workdir, name, f"seed{seed}")
+      run = run_dir(workdir, name, seed)
       if not os.path.exists(os.path.join(run, "results.json")):
         continue
       scored = posthoc.score_distorted(run, [o for _, o in parsed],
