@@ -6,7 +6,6 @@ histogram, a grid of clean vs distorted test images and, with label noise,
 examples of flipped labels. Used by `launch/data_report.py`.
 """
 
-import io
 import os
 from typing import Any, Dict
 
@@ -16,6 +15,7 @@ from matplotlib.figure import Figure
 import numpy as np
 
 from wcgen.data import input_pipeline
+from wcgen.data import sources
 from wcgen.core import image_grid
 from wcgen.core import files
 
@@ -41,22 +41,24 @@ def summarize(data: input_pipeline.Datasets) -> Dict[str, Any]:
   }
 
 
+def _class_names(summary: Dict[str, Any]):
+  return sources.class_names(summary["dataset"])
+
+
 def format_table(summary: Dict[str, Any]) -> str:
-  """Plain-text table of per-class counts, for the console."""
-  lines = [f"{'class':>5} {'train':>7} {'train(clean)':>12} {'test':>6}"]
-  for c, (n, m, t) in enumerate(zip(summary["train_per_class"],
-                                    summary["train_per_class_clean_labels"],
-                                    summary["test_per_class"])):
-    lines.append(f"{c:>5} {n:>7} {m:>12} {t:>6}")
-  lines.append(f"{'all':>5} {summary['train_images']:>7} "
+  """Plain-text table of per-class counts, classes by name, for the
+  console."""
+  names = _class_names(summary)
+  width = max(len("class"), *(len(n) for n in names))
+  lines = [f"{'class':<{width}} {'train':>7} {'train(clean)':>12} "
+           f"{'test':>6}"]
+  for name, n, m, t in zip(names, summary["train_per_class"],
+                           summary["train_per_class_clean_labels"],
+                           summary["test_per_class"]):
+    lines.append(f"{name:<{width}} {n:>7} {m:>12} {t:>6}")
+  lines.append(f"{'all':<{width}} {summary['train_images']:>7} "
                f"{summary['train_images']:>12} {summary['test_images']:>6}")
   return "\n".join(lines)
-
-
-def _save_figure(fig, path: str) -> None:
-  buf = io.BytesIO()
-  fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-  files.atomic_write_bytes(path, buf.getvalue())
 
 
 def class_histogram(summary: Dict[str, Any], path: str) -> None:
@@ -69,13 +71,13 @@ def class_histogram(summary: Dict[str, Any], path: str) -> None:
   ax.bar(classes - 0.2, clean, 0.4, label="train (clean labels)")
   ax.bar(classes + 0.2, noisy, 0.4, label="train (labels trained on)")
   ax.set_yscale("log")
-  ax.set_xticks(classes)
-  ax.set_xlabel("class")
+  ax.set_xticks(classes, _class_names(summary), rotation=45, ha="right",
+                fontsize=8)
   ax.set_ylabel("images")
   ax.set_title(f"{summary['dataset']}: {summary['train_images']} training "
                f"images, IF {summary['imbalance_factor_measured']:.0f}")
   ax.legend(fontsize=8)
-  _save_figure(fig, path)
+  files.atomic_write_figure(fig, path)
 
 
 def _test_images(data, distorted: bool, count: int) -> np.ndarray:
@@ -97,22 +99,24 @@ def distortion_grid(data: input_pipeline.Datasets, path: str,
 
 def label_noise_examples(data: input_pipeline.Datasets, path: str,
                          count: int = 10) -> int:
-  """Training images whose label was flipped, titled clean -> noisy.
+  """Training images whose label was flipped, titled with the clean and
+  the noisy class names.
   Returns how many were drawn (0 writes nothing)."""
   flipped = np.flatnonzero(data.train_labels != data.train_clean_labels)
   flipped = flipped[:count]
   if not len(flipped):
     return 0
-  fig = Figure(figsize=(1.2 * len(flipped), 1.6))
+  names = sources.class_names(data.name)
+  fig = Figure(figsize=(1.5 * len(flipped), 1.8))
   axes = fig.subplots(1, len(flipped), squeeze=False)
   for ax, i in zip(axes[0], flipped):
     image = data.train_images[i]
     ax.imshow(image[..., 0] if image.shape[-1] == 1 else image,
               cmap="gray" if image.shape[-1] == 1 else None)
-    ax.set_title(f"{data.train_clean_labels[i]}->{data.train_labels[i]}",
-                 fontsize=8)
+    ax.set_title(f"{names[data.train_clean_labels[i]]}\n"
+                 f"-> {names[data.train_labels[i]]}", fontsize=7)
     ax.axis("off")
-  _save_figure(fig, path)
+  files.atomic_write_figure(fig, path)
   return len(flipped)
 
 
