@@ -5,7 +5,8 @@ r"""Runs a named sweep of one config on the validation split.
       [--only=erm_1600,...] [--read_test]
 
 Sweeps are listed in configs/sweeps/issue15.py (the default --sweeps) and
-configs/sweeps/issue16.py, each a list of named overrides. The test set is not read unless --read_test is given: choose
+configs/sweeps/issue16.py (--sweeps=issue16), each a list of named
+overrides. The test set is not read unless --read_test is given: choose
 on validation, then read the test set once for the final configuration.
 Writes WORKDIR/<sweep>.md (validation accuracy per run) as runs finish.
 
@@ -16,9 +17,11 @@ trains nothing: it prints one table of every finished run of every sweep
 (each run's config checked against the sweep's, as when training), the
 ablation table of docs/RESULTS.md. --distorted_validation=gaussian:0.3,...
 adds each run's validation accuracy on distorted copies of the validation
-split (kept in each run's posthoc/ folder).
+split (kept in each run's posthoc/ folder) and draws them against the
+distortion's level in WORKDIR/robustness_<sweep>.png.
 """
 
+import os
 
 from absl import app
 from absl import flags
@@ -98,6 +101,14 @@ def main(argv):
                                 range(FLAGS.seeds), FLAGS.read_test,
                                 summary_name=f"{FLAGS.sweep}.md")
     print(sweep.summary(results, runs, extra))
+    if extra:
+      figure = os.path.join(FLAGS.workdir, f"robustness_{FLAGS.sweep}.png")
+      clean = {name: [r.val_accuracy for r in found]
+               for name, found in results.items()}
+      series = sweep.robustness_series(clean, FLAGS.distorted_validation,
+                                       extra)
+      if sweep.robustness_figure(series, figure):
+        print(f"Validation accuracy against each distortion: {figure}")
 
   cli.run_or_exit(run)
 

@@ -165,3 +165,33 @@ def test_distorted_validation_columns(finished_run, tmp_path):
   for bad in ("gaussian", "blur:0.3", "gaussian:-1", "gaussian:x"):
     with pytest.raises(ConfigError, match="KIND:LEVEL"):
       sweep.parse_distortion(bad)
+
+
+def test_robustness_series_per_kind_and_its_figure(tmp_path):
+  """The robustness figure's numbers: level 0 is each run's clean
+  validation accuracy, then each distortion of its kind in order of level,
+  mean and sample std over seeds in %; a run with no distorted score is
+  left out, and nothing is drawn when no run has one."""
+  clean = {"erm": [0.8, 0.9], "game": [0.7, 0.7], "unscored": [0.5]}
+  scored = {"G(0.3)": {"erm": [0.4, 0.6], "game": [0.6, 0.7]},
+            "G(0.1)": {"erm": [0.7, 0.7]},
+            "S(0.1)": {"game": [0.65]}}
+  series = sweep.robustness_series(
+      clean, ["gaussian:0.3", "salt_pepper:0.1", "gaussian:0.1"], scored)
+  assert sorted(series) == ["gaussian", "salt_pepper"]
+  assert sorted(series["gaussian"]) == ["erm", "game"]
+  x, mean, std, seeds = series["gaussian"]["erm"]
+  assert x == [0.0, 0.1, 0.3] and seeds == 2
+  assert mean == pytest.approx([85.0, 70.0, 50.0])
+  assert std == pytest.approx([100 * 0.1 / 2 ** 0.5, 0.0,
+                               100 * 0.2 / 2 ** 0.5])
+  assert series["gaussian"]["game"][0] == [0.0, 0.3]  # no G(0.1) score
+  assert series["salt_pepper"] == {"game": ([0.0, 0.1], pytest.approx(
+      [70.0, 65.0]), [0.0, 0.0], 1)}
+  path = tmp_path / "robustness.png"
+  assert sweep.robustness_figure(series, str(path))
+  assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+  assert not sweep.robustness_figure(
+      sweep.robustness_series({"erm": [0.8]}, ["gaussian:0.3"], {}),
+      str(tmp_path / "none.png"))
+  assert not (tmp_path / "none.png").exists()

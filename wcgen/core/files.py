@@ -1,6 +1,7 @@
 """Result files written so that a kill never leaves half a file."""
 
 import fcntl
+import io
 import json
 import os
 import socket
@@ -70,6 +71,17 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
   except BaseException:
     _remove_quietly(tmp)
     raise
+
+
+def atomic_write_figure(fig, path: str, dpi: int = 100,
+                        tight: bool = True) -> None:
+  """A matplotlib figure as a PNG at `path`, written as atomic_write_bytes
+  writes (so a kill never leaves half a picture); `tight` crops it to what
+  is drawn."""
+  buf = io.BytesIO()
+  fig.savefig(buf, format="png", dpi=dpi,
+              bbox_inches="tight" if tight else None)
+  atomic_write_bytes(path, buf.getvalue())
 
 
 def _remove_quietly(path) -> None:

@@ -74,6 +74,4 @@ def save_labelled_png(path: str, grid: np.ndarray, row_labels: Sequence[str],
   ax.tick_params(length=0)
   for spine in ax.spines.values():
     spine.set_visible(False)
-  buf = io.BytesIO()
-  fig.savefig(buf, format="png", dpi=dpi)
-  files.atomic_write_bytes(path, buf.getvalue())
+  files.atomic_write_figure(fig, path, dpi=dpi, tight=False)

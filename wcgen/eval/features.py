@@ -6,7 +6,6 @@ a finished run back (config.json + latest checkpoint) so the pictures and
 distances can be made after training, for any method with a generator.
 """
 
-import io
 import json
 import os
 from typing import Dict, Optional, Tuple
@@ -106,7 +105,5 @@ def tsne_figure(groups: Dict[str, Group], path: str, seed: int = 0,
   fig.colorbar(points, ax=list(axes), label="class")
   if title:
     fig.suptitle(title)
-  buf = io.BytesIO()
-  fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-  files.atomic_write_bytes(path, buf.getvalue())
+  files.atomic_write_figure(fig, path)
   return embedding

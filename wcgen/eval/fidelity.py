@@ -9,7 +9,6 @@ recognises carries label noise into C's training; a class whose samples C
 gets right but the reference does not is one G has moved off the data.
 """
 
-import io
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import jax
@@ -159,7 +158,7 @@ def curves_figure(judged: Dict[str, Dict[str, np.ndarray]],
   axes[-1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
   if title:
     fig.suptitle(title, fontsize=9)
-  _save(fig, path)
+  files.atomic_write_figure(fig, path)
 
 
 def fidelity_figure(result: Dict[str, np.ndarray],
@@ -179,11 +178,4 @@ def fidelity_figure(result: Dict[str, np.ndarray],
   ax.legend(loc="lower left", fontsize=8)
   if title:
     ax.set_title(title, fontsize=9)
-  _save(fig, path)
-
-
-def _save(fig: Figure, path: str) -> None:
-  """The figure as a PNG, written atomically."""
-  buf = io.BytesIO()
-  fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-  files.atomic_write_bytes(path, buf.getvalue())
+  files.atomic_write_figure(fig, path)

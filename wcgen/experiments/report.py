@@ -133,9 +133,7 @@ def plot(table: Table, results: Results, path: str) -> bool:
   if drawn:
     for ax in axes[0]:
       ax.legend(fontsize=7)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    files.atomic_write_bytes(path, buf.getvalue())
+    files.atomic_write_figure(fig, path)
   return drawn
 
 

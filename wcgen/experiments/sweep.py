@@ -130,6 +130,72 @@ def distorted_validation(workdir: str, names: Sequence[str],
   return out
 
 
+_KIND_AXIS = {"gaussian": "Gaussian noise σ (pixels on [0, 1])",
+              "salt_pepper": "salt-and-pepper rate r"}
+
+
+Series = Tuple[List[float], List[float], List[float], int]
+
+
+def robustness_series(clean: Dict[str, List[float]],
+                      distortions: Sequence[str],
+                      scored: Dict[str, Dict[str, List[float]]]
+                      ) -> Dict[str, Dict[str, Series]]:
+  """{kind: {run name: (levels, mean %, std %, seeds)}}: each run's
+  validation accuracy against the level of each kind of distortion, level
+  0 being the clean split. `clean` is {run name: [validation accuracy of
+  each seed]}, `scored` distorted_validation's answer for `distortions`.
+  A run appears under a kind only where it has a distorted score; `seeds`
+  is the fewest seeds behind any of its points."""
+  levels: Dict[str, List[Tuple[float, str]]] = {}
+  for text in distortions:
+    title, overrides = parse_distortion(text)
+    levels.setdefault(overrides["data.test_distortion"], []).append(
+        (overrides["data.test_distortion_level"], title))
+  out = {}
+  for kind, points in levels.items():
+    for name, accuracies in clean.items():
+      series = [(0.0, accuracies)] + [
+          (level, scored[title][name]) for level, title in sorted(points)
+          if scored.get(title, {}).get(name)]
+      if len(series) == 1:
+        continue
+      out.setdefault(kind, {})[name] = (
+          [level for level, _ in series],
+          [100 * statistics.mean(v) for _, v in series],
+          [100 * statistics.stdev(v) if len(v) > 1 else 0.0
+           for _, v in series],
+          min(len(v) for _, v in series))
+  return out
+
+
+_KIND_AXIS = {"gaussian": "Gaussian noise σ (pixels on [0, 1])",
+              "salt_pepper": "salt-and-pepper rate r"}
+
+
+def robustness_figure(series: Dict[str, Dict[str, Series]],
+                      path: str) -> bool:
+  """robustness_series drawn: one panel per kind of distortion, one line
+  per run with its seed spread. Returns whether anything was drawn."""
+  from matplotlib.figure import Figure  # pylint: disable=g-import-not-at-top
+  if not series:
+    return False
+  fig = Figure(figsize=(4.6 * len(series), 3.6))
+  axes = fig.subplots(1, len(series), squeeze=False)[0]
+  for ax, (kind, runs) in zip(axes, series.items()):
+    for name, (x, mean, std, seeds) in runs.items():
+      ax.errorbar(x, mean, yerr=std, marker="o", capsize=3,
+                  label=f"{name} ({seeds} seed{'s' * (seeds > 1)})")
+    ax.set_xlabel(_KIND_AXIS.get(kind, kind))
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_title("distorted validation split (each run's "
+                 "data.test_distortion_fraction of its images)", fontsize=8)
+    ax.grid(alpha=0.3)
+  axes[-1].legend(fontsize=7, loc="lower left")
+  files.atomic_write_figure(fig, path)
+  return True
+
+
 def _mean_std(values: List[Optional[float]]) -> str:
   values = [100 * v for v in values if v is not None]
   if not values:
