@@ -138,6 +138,12 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # to the game's logged perturbation_rms: a random perturbation of the
   # worst case's size).
   config.method.control_noise_rms = 0.0
+  # How the control perturbs by that RMS: "random" (Gaussian noise) or
+  # "adversarial" (one signed-gradient step against C in inference mode,
+  # FGSM, every pixel moved by control_noise_rms: the worst case for C
+  # alone, without G and the critic; tells whether the game's robustness
+  # needs the generative worst case or only an adversarial one).
+  config.method.control_perturbation = "random"
   # A finished run (its workdir) whose classifier, frozen, judges G's
   # samples: the game then logs reference_acc_fake every step (the class
   # fidelity of Q, by a classifier the game did not shape; e.g. an ERM run

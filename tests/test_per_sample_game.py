@@ -10,7 +10,8 @@ import optax
 
 from test_worst_case import _game as worst_case_game
 from wcgen import objectives
-from wcgen.methods.erm import ERM, random_perturbation
+from wcgen.methods.erm import ERM, adversarial_perturbation
+from wcgen.methods.erm import random_perturbation
 from wcgen.models import classifiers, generators
 
 K = 4
@@ -151,6 +152,54 @@ def test_random_perturbation_has_the_asked_rms_per_image():
   out = random_perturbation(jax.random.PRNGKey(0), x, 0.2)
   rms = np.sqrt(np.mean(np.square(np.asarray(out - x)), axis=(1, 2, 3)))
   np.testing.assert_allclose(rms, 0.2, rtol=1e-5)
+
+
+def test_adversarial_perturbation_is_the_sign_of_the_ce_gradient_by_hand():
+  """FGSM against a linear classifier, whose CE gradient w.r.t. x is
+  (softmax(xW) - onehot(y)) W^T: every pixel moves by `size` in that
+  sign, then [-1, 1] clips; and the step raises C's loss."""
+  rng = np.random.default_rng(0)
+  x = rng.uniform(-0.5, 0.5, (6, 4, 4, 1)).astype(np.float32)
+  w = rng.normal(size=(16, K)).astype(np.float32)
+  y = np.arange(6) % K
+  logits_fn = lambda images: images.reshape(len(images), -1) @ w
+  out = np.asarray(adversarial_perturbation(logits_fn, jnp.asarray(x),
+                                            jnp.asarray(y), 0.2))
+  logits = x.reshape(6, -1) @ w
+  p = np.exp(logits - logits.max(1, keepdims=True))
+  p /= p.sum(1, keepdims=True)
+  grad = (p - np.eye(K)[y]) @ w.T
+  np.testing.assert_allclose(out.reshape(6, -1), x.reshape(6, -1) +
+                             0.2 * np.sign(grad), atol=1e-6)
+  ce = lambda images: np.asarray(objectives.cross_entropy(
+      logits_fn(jnp.asarray(images)), jnp.asarray(y)))
+  assert ce(out) > ce(x)
+  clipped = adversarial_perturbation(logits_fn, jnp.ones((6, 4, 4, 1)),
+                                     jnp.asarray(y), 0.2)
+  assert float(jnp.max(clipped)) <= 1.0
+
+
+def test_adversarial_control_attacks_c_and_random_does_not():
+  """method.control_perturbation: at the same size, C classifies the
+  adversarial companion batch worse than the randomly perturbed one."""
+  clf = classifiers.TripleGANCNN(K, dropout_rate=0.0)
+  common = dict(classifier=clf, classifier_tx=optax.adam(1e-3),
+                num_classes=K, companion_weight=1.0, companion_noise_rms=0.3)
+  random_control = ERM(**common)
+  adversarial = ERM(**common, companion_perturbation="adversarial")
+  state = random_control.init(jax.random.PRNGKey(0), (32, 32, 1))
+  batch = _batch(16)
+  # C fitted to the companion batch first, so that its loss can rise.
+  fit_step = jax.jit(ERM(classifier=clf, classifier_tx=optax.adam(1e-3),
+                          num_classes=K).train_step)
+  real = {"image": batch["balanced_image"], "label": batch["balanced_label"]}
+  for _ in range(30):
+    state, _ = fit_step(state, real)
+  _, m_random = jax.jit(random_control.train_step)(state, batch)
+  _, m_adv = jax.jit(adversarial.train_step)(state, batch)
+  assert float(m_random["c_acc_companion"]) >= 0.75
+  assert float(m_adv["c_acc_companion"]) < float(
+      m_random["c_acc_companion"]) - 0.25
 
 
 def test_seed_control_trains_on_the_companion_batch_from_its_start_step():

@@ -48,6 +48,8 @@ BAD = [
     ("data.augment.rotation_deg", 270.0,
      r"data.augment.rotation_deg must be in"),
     ("method.name", "dagan", "unknown method.name 'dagan'"),
+    ("method.control_perturbation", "pgd",
+     "unknown method.control_perturbation 'pgd'"),
 ]
 
 

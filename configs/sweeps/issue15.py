@@ -137,6 +137,15 @@ SWEEPS = {
         (f"seed_control_noise0.3_{BUDGET}",
          {**_erm(BUDGET), "method.name": "seed_control",
           "method.control_noise_rms": 0.3}),
+        # Random noise of the game's size bought robustness only to noise
+        # of its own size: the worst case of the same size, for C alone
+        # (one FGSM step against C, every pixel moved by 0.3), without G
+        # and the critic. If it matches the game, the robustness is
+        # adversarial training's, not the generative worst case's.
+        (f"seed_control_adv0.3_{BUDGET}",
+         {**_erm(BUDGET), "method.name": "seed_control",
+          "method.control_noise_rms": 0.3,
+          "method.control_perturbation": "adversarial"}),
     ],
     # Lever 4: the game on top of re-balancing. C trains with logit
     # adjustment from the start (the best re-balancing loss at the `cpu`

@@ -15,7 +15,8 @@ under Gaussian noise sigma 0.3 where ERM kept 46 (docs/RESULTS.md,
 "Robustness"); here the training set is clean and balanced, as in the
 paper's Tables 2-3, and each game stands beside the controls that would
 explain its robustness without the worst case: the same second batch
-unperturbed, and with random noise of the game's size.
+unperturbed, with random noise of the game's size, and with one
+adversarial (FGSM) step of that size against C alone.
 """
 
 from configs.sweeps import issue15
@@ -43,6 +44,10 @@ SWEEPS = {
         (f"seed_control_noise0.3_clean_{BUDGET}",
          _clean({**issue15.SWEEP_BASES["erm"], "method.name": "seed_control",
                  "method.control_noise_rms": 0.3})),
+        (f"seed_control_adv0.3_clean_{BUDGET}",
+         _clean({**issue15.SWEEP_BASES["erm"], "method.name": "seed_control",
+                 "method.control_noise_rms": 0.3,
+                 "method.control_perturbation": "adversarial"})),
         (f"per_sample_eps3_glr6e-4_clean_{BUDGET}",
          _clean({**issue15.SWEEP_BASES["moving_game"],
                  "optim.generator.lr": 6e-4})),

@@ -84,6 +84,8 @@ FIELDS_ADDED_LATER: Dict[str, Any] = {"method.gan_during_warmup": True,
                                       "method.reference_run": "",
                                       "method.fake_filter": "none",
                                       "method.fake_filter_threshold": 0.5,
+                                      "method.control_perturbation":
+                                          "random",
                                       "schedule.fidelity_per_class": 0}
 
 

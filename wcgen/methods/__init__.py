@@ -20,6 +20,7 @@ from wcgen import objectives
 from wcgen.errors import ConfigError
 from wcgen.errors import check_one_of
 from wcgen.errors import check_positive_int
+from wcgen.methods.erm import COMPANION_PERTURBATIONS
 from wcgen.methods.erm import ERM
 from wcgen.methods.protocol import Method
 from wcgen.methods.worst_case import GameState, WorstCaseGame
@@ -105,6 +106,7 @@ def _erm(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
              mixup_alpha=method.mixup_alpha if mixup else 0.0,
              companion_weight=method.fake_weight if control else 0.0,
              companion_noise_rms=method.control_noise_rms,
+             companion_perturbation=method.control_perturbation,
              companion_start_step=method.warmup_steps)
 
 
@@ -193,6 +195,8 @@ def validate(method: ml_collections.ConfigDict) -> None:
   if method.control_noise_rms < 0:
     raise ConfigError(f"method.control_noise_rms must be >= 0, got "
                       f"{method.control_noise_rms}")
+  check_one_of("method.control_perturbation", method.control_perturbation,
+               COMPANION_PERTURBATIONS)
   check_one_of("method.fake_filter", method.fake_filter,
                objectives.FAKE_FILTERS)
   if method.fake_filter != "none" and not method.reference_run:

@@ -53,11 +53,15 @@ class ERM:
   # trains, with this weight and plain CE, on the class-balanced companion
   # batch the game perturbs (batch["balanced_image"]), from step
   # `companion_start_step` (the game's warm-up) on, either unperturbed
-  # (class-balanced oversampling at the game's rate) or with random
-  # Gaussian noise scaled to `companion_noise_rms` per image (a random,
-  # non-adversarial perturbation of the worst case's size).
+  # (class-balanced oversampling at the game's rate) or perturbed by
+  # `companion_noise_rms` per image: "random" Gaussian noise (a random,
+  # non-adversarial perturbation of the worst case's size) or
+  # "adversarial", one signed-gradient step against C itself
+  # (adversarial_perturbation: the worst case for C alone, without G or
+  # the critic).
   companion_weight: float = 0.0
   companion_noise_rms: float = 0.0
+  companion_perturbation: str = "random"
   companion_start_step: int = 0
 
   @property
@@ -116,7 +120,14 @@ class ERM:
       """(weighted CE on the companion batch, its metrics); first pass, so
       BatchNorm's running statistics come from the real batch's pass."""
       seeds = batch["balanced_image"]
-      if self.companion_noise_rms > 0:
+      if self.companion_noise_rms > 0 and (
+          self.companion_perturbation == "adversarial"):
+        # Against the C of this step, in inference mode (as G attacks C);
+        # a constant for C's own gradient, as G's samples are.
+        seeds = adversarial_perturbation(
+            lambda x: self.classifier_logits(state, x), seeds,
+            batch["balanced_label"], self.companion_noise_rms)
+      elif self.companion_noise_rms > 0:
         seeds = random_perturbation(jax.random.fold_in(key, 3), seeds,
                                     self.companion_noise_rms)
       logits, _ = apply_with_stats(self.classifier, variables, seeds,
@@ -159,3 +170,23 @@ def random_perturbation(key: jax.Array, images: jax.Array,
   axes = tuple(range(1, images.ndim))
   noise *= rms / jnp.sqrt(jnp.mean(jnp.square(noise), axes, keepdims=True))
   return jnp.clip(images + noise, -1.0, 1.0)
+
+
+COMPANION_PERTURBATIONS = ("random", "adversarial")
+
+
+def adversarial_perturbation(logits_fn: Callable[[jax.Array], jax.Array],
+                             images: jax.Array, labels: jax.Array,
+                             size: float) -> jax.Array:
+  """images + size * sign(d CE(logits_fn(x), y) / dx), clipped to [-1, 1]:
+  one step of the fast gradient sign method (Goodfellow et al. 2015), the
+  cheapest worst case for a classifier alone. Every pixel moves by `size`,
+  so the perturbation's RMS per image is `size` (before clipping) as
+  random_perturbation's is, and it stays inside the per-sample G's
+  per-pixel bound when `size` does. No gradient flows through it."""
+  # The batch mean's gradient w.r.t. image i is CE_i's over the batch
+  # size: the same sign (C in inference mode treats images one by one).
+  direction = jnp.sign(jax.grad(
+      lambda x: objectives.cross_entropy(logits_fn(x), labels))(images))
+  return jax.lax.stop_gradient(jnp.clip(images + size * direction, -1.0,
+                                        1.0))
