@@ -18,7 +18,10 @@ trains nothing: it prints one table of every finished run of every sweep
 ablation table of docs/RESULTS.md. --distorted_validation=gaussian:0.3,...
 adds each run's validation accuracy on distorted copies of the validation
 split (kept in each run's posthoc/ folder) and draws them against the
-distortion's level in WORKDIR/robustness_<sweep>.png.
+distortion's level in WORKDIR/robustness_<sweep>.png. --final=RUN,...
+then reads the test set once for the runs chosen on validation (clean and
+with the same distortions; kept in posthoc/ too, as a record that it was
+read), instead of training them again with --read_test.
 """
 
 import os
@@ -48,6 +51,11 @@ flags.DEFINE_list("distorted_validation", [], "With --report_only: also "
                   "score each finished run on distorted copies of the "
                   "validation split, KIND:LEVEL each (gaussian:0.3, "
                   "salt_pepper:0.1); robustness without the test set.")
+flags.DEFINE_list("final", [], "With --report_only: the runs whose "
+                  "configuration was chosen on validation; read the test "
+                  "set once for each of their finished seeds (clean, and "
+                  "with each --distorted_validation distortion), without "
+                  "training again.")
 flags.mark_flags_as_required(["config", "sweep", "workdir"])
 
 
@@ -86,29 +94,23 @@ def main(argv):
     if FLAGS.only:
       runs = [(name, overrides) for name, overrides in runs
               if name in FLAGS.only]
-    extra = None
-    if FLAGS.distorted_validation and not FLAGS.report_only:
-      raise ConfigError("--distorted_validation scores finished runs; give "
-                        "it with --report_only")
+    for flag in ("distorted_validation", "final"):
+      if FLAGS[flag].value and not FLAGS.report_only:
+        raise ConfigError(f"--{flag} scores finished runs; give it with "
+                          "--report_only")
     if FLAGS.report_only:
-      results = sweep.read_sweep(cli.config_or_exit(), runs, FLAGS.workdir,
-                                 range(FLAGS.seeds), FLAGS.read_test)
-      extra = sweep.distorted_validation(FLAGS.workdir, list(results),
-                                         range(FLAGS.seeds),
-                                         FLAGS.distorted_validation)
+      text, figure = sweep.report(
+          cli.config_or_exit(), runs, FLAGS.workdir, range(FLAGS.seeds),
+          FLAGS.read_test, FLAGS.distorted_validation, FLAGS.final,
+          os.path.join(FLAGS.workdir, f"robustness_{FLAGS.sweep}.png"))
+      print(text)
+      if figure:
+        print(f"Validation accuracy against each distortion: {figure}")
     else:
       results = sweep.run_sweep(cli.config_or_exit(), runs, FLAGS.workdir,
                                 range(FLAGS.seeds), FLAGS.read_test,
                                 summary_name=f"{FLAGS.sweep}.md")
-    print(sweep.summary(results, runs, extra))
-    if extra:
-      figure = os.path.join(FLAGS.workdir, f"robustness_{FLAGS.sweep}.png")
-      clean = {name: [r.val_accuracy for r in found]
-               for name, found in results.items()}
-      series = sweep.robustness_series(clean, FLAGS.distorted_validation,
-                                       extra)
-      if sweep.robustness_figure(series, figure):
-        print(f"Validation accuracy against each distortion: {figure}")
+      print(sweep.summary(results, runs))
 
   cli.run_or_exit(run)
 

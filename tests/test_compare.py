@@ -2,6 +2,7 @@
 validation sweep's summary; the results schema they read."""
 
 import json
+import os
 
 import pytest
 
@@ -157,11 +158,20 @@ def test_distorted_validation_columns(finished_run, tmp_path):
       str(tmp_path / "run" / "seed0"),
       [{"data.test_distortion": "gaussian",
         "data.test_distortion_level": 0.3}], split="validation")
-  assert extra == {"G(0.3)": {"run": [direct["accuracy"]] * 2}}
+  assert extra == {"val G(0.3)": {"run": [direct["accuracy"]] * 2}}
   text = sweep.summary({"run": [finished, finished]}, [("run", {})], extra)
   header, _, row = text.splitlines()[:3]
   assert header.endswith("| min/run | val G(0.3) |")
   assert row.endswith(f"| {100 * direct['accuracy']:.2f} ± 0.00 |")
+  # --final: the test split, clean and distorted, read once per run.
+  final = sweep.posthoc_columns(str(tmp_path), ["run"], range(3),
+                                ["gaussian:0.3"], split="test", clean=True)
+  on_test, = posthoc.score_distorted(
+      str(tmp_path / "run" / "seed0"),
+      [{"data.test_distortion": "gaussian",
+        "data.test_distortion_level": 0.3}], split="test")
+  assert final == {"test": {"run": [finished.test_accuracy] * 2},
+                   "test G(0.3)": {"run": [on_test["accuracy"]] * 2}}
   for bad in ("gaussian", "blur:0.3", "gaussian:-1", "gaussian:x"):
     with pytest.raises(ConfigError, match="KIND:LEVEL"):
       sweep.parse_distortion(bad)
@@ -173,9 +183,9 @@ def test_robustness_series_per_kind_and_its_figure(tmp_path):
   mean and sample std over seeds in %; a run with no distorted score is
   left out, and nothing is drawn when no run has one."""
   clean = {"erm": [0.8, 0.9], "game": [0.7, 0.7], "unscored": [0.5]}
-  scored = {"G(0.3)": {"erm": [0.4, 0.6], "game": [0.6, 0.7]},
-            "G(0.1)": {"erm": [0.7, 0.7]},
-            "S(0.1)": {"game": [0.65]}}
+  scored = {"val G(0.3)": {"erm": [0.4, 0.6], "game": [0.6, 0.7]},
+            "val G(0.1)": {"erm": [0.7, 0.7]},
+            "val S(0.1)": {"game": [0.65]}}
   series = sweep.robustness_series(
       clean, ["gaussian:0.3", "salt_pepper:0.1", "gaussian:0.1"], scored)
   assert sorted(series) == ["gaussian", "salt_pepper"]
@@ -195,3 +205,35 @@ def test_robustness_series_per_kind_and_its_figure(tmp_path):
       sweep.robustness_series({"erm": [0.8]}, ["gaussian:0.3"], {}),
       str(tmp_path / "none.png"))
   assert not (tmp_path / "none.png").exists()
+
+
+def test_report_reads_the_test_set_only_for_the_final_runs(finished_run,
+                                                           tmp_path):
+  """sweep.report (launch/sweep.py --report_only): every finished run gets
+  its distorted-validation column and the robustness figure; only the runs
+  named final get their test set read (kept in their posthoc/ folder),
+  and the clean test figure is the one the driver read."""
+  import shutil  # pylint: disable=g-import-not-at-top
+  from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  config, workdir, finished = finished_run
+  for name in ("chosen", "other"):  # without anything scored before
+    shutil.copytree(workdir, tmp_path / name / "seed0",
+                    ignore=shutil.ignore_patterns("posthoc"))
+  runs = [("chosen", {}), ("other", {})]
+  figure = str(tmp_path / "robustness.png")
+  text, drawn = sweep.report(config, runs, str(tmp_path), read_test=True,
+                             distortions=["gaussian:0.3"], final=["chosen"],
+                             figure_path=figure)
+  assert drawn == figure and os.path.getsize(figure) > 1000
+  header, _, chosen, other = text.splitlines()[:4]
+  assert header.endswith("| val G(0.3) | test | test G(0.3) |")
+  assert chosen.endswith(f"| {100 * finished.test_accuracy:.2f} | " +
+                         chosen.rsplit("|", 2)[1].strip() + " |")
+  assert other.endswith("| - | - |")
+  assert os.path.exists(tmp_path / "chosen" / "seed0" / "posthoc" /
+                        "test.json")
+  assert not os.path.exists(tmp_path / "other" / "seed0" / "posthoc" /
+                            "test.json")
+  with pytest.raises(ConfigError, match="--final names runs not in"):
+    sweep.report(config, runs, str(tmp_path), read_test=True,
+                 final=["missing"])

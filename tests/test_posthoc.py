@@ -1,6 +1,6 @@
 """A finished run re-tested on a distorted test set (Tables 2-3's columns
 share one clean training run) scores what the run itself scores when its
-config carries the distortion."""
+config carries the distortion; on the clean split, what the driver read."""
 
 import json
 import os
@@ -27,10 +27,16 @@ def test_rescore_equals_the_run_trained_with_the_distortion(tiny_config,
   tiny_config.schedule.eval_every_steps = 20
   tiny_config.schedule.checkpoint_every_steps = 20
   clean = str(tmp_path / "clean")
-  trainer.train_and_evaluate(tiny_config, clean)
+  trained = trainer.train_and_evaluate(tiny_config, clean)
   salt = {"data.test_distortion": "salt_pepper",
           "data.test_distortion_level": 0.3}
-  rescored, salted = posthoc.score_distorted(clean, [GAUSS, salt])
+  rescored, salted, undistorted = posthoc.score_distorted(
+      clean, [GAUSS, salt, {}])
+  # {}: the clean test split, the figure the driver itself read.
+  assert undistorted["accuracy"] == trained.test_accuracy
+  assert os.path.exists(os.path.join(clean, "posthoc", "test.json"))
+  clean_val, = posthoc.score_distorted(clean, [{}], split="validation")
+  assert clean_val["accuracy"] == trained.val_accuracy
 
   distorted_config = tiny_config.copy_and_resolve_references()
   distorted_config.update_from_flattened_dict(GAUSS)

@@ -84,6 +84,32 @@ def read_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
   return run_sweep(base, sweep, workdir, seeds, read_test, train=False)
 
 
+def report(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
+           seeds: Sequence[int] = (0,), read_test: bool = False,
+           distortions: Sequence[str] = (), final: Sequence[str] = (),
+           figure_path: Optional[str] = None) -> Tuple[str, Optional[str]]:
+  """(summary, path of the robustness figure or None) of the finished runs,
+  nothing trained: `distortions` (KIND:LEVEL) add each run's accuracy on
+  distorted copies of the validation split, drawn to `figure_path`;
+  `final` names the runs chosen on validation, whose test set is read
+  once here (clean and with each distortion) instead of training them
+  again."""
+  unchosen = set(final) - {name for name, _ in sweep}
+  if unchosen:
+    raise ConfigError(f"--final names runs not in this report: "
+                      f"{sorted(unchosen)}")
+  results = read_sweep(base, sweep, workdir, seeds, read_test)
+  extra = distorted_validation(workdir, list(results), seeds, distortions)
+  extra.update(posthoc_columns(workdir, [n for n in results if n in final],
+                               seeds, distortions, split="test", clean=True)
+               if final else {})
+  drawn = figure_path is not None and robustness_figure(
+      robustness_series({name: [r.val_accuracy for r in found]
+                         for name, found in results.items()},
+                        distortions, extra), figure_path)
+  return summary(results, sweep, extra), figure_path if drawn else None
+
+
 def every_run(sweeps: Sequence[Sweep]) -> List[Tuple[str, Overrides]]:
   """The runs of several sweeps in order, each name once (sweeps sharing
   a workdir may list the same run, with the same overrides)."""
@@ -110,13 +136,28 @@ def parse_distortion(text: str) -> Tuple[str, Overrides]:
                                  "data.test_distortion_level": value}
 
 
-def distorted_validation(workdir: str, names: Sequence[str],
-                         seeds: Sequence[int], distortions: Sequence[str]
-                         ) -> Dict[str, Dict[str, List[float]]]:
-  """{column title: {run name: [validation accuracy of each finished
-  seed]}} with each distortion applied to the validation split
-  (wcgen.train.posthoc): robustness, measured without the test set."""
-  parsed = [parse_distortion(d) for d in distortions]
+_SPLIT_PREFIX = {"validation": "val", "test": "test"}
+
+
+def column_title(split: str, distortion: Optional[str] = None) -> str:
+  """"val G(0.3)", "test G(0.3)", "test": the summary's header of a split
+  scored after training, distorted (KIND:LEVEL) or clean (None)."""
+  prefix = _SPLIT_PREFIX[split]
+  return prefix if distortion is None else (
+      f"{prefix} {parse_distortion(distortion)[0]}")
+
+
+def posthoc_columns(workdir: str, names: Sequence[str], seeds: Sequence[int],
+                    distortions: Sequence[str], split: str = "validation",
+                    clean: bool = False) -> Dict[str, Dict[str, List[float]]]:
+  """{column_title: {run name: [accuracy of each finished seed]}}: each
+  finished run's final classifier on `split`, clean first if `clean`, then
+  with each distortion (wcgen.train.posthoc, kept in the run's posthoc/
+  folder). On the validation split it measures robustness while choices
+  are being made; on the test split it is the one reading of the test set
+  for configurations already chosen (sweep --final)."""
+  parsed = ([(column_title(split), {})] if clean else []) + [
+      (column_title(split, d), parse_distortion(d)[1]) for d in distortions]
   out = {title: {} for title, _ in parsed}
   for name in names:
     for seed in seeds:
@@ -124,14 +165,18 @@ def distorted_validation(workdir: str, names: Sequence[str],
       if not os.path.exists(os.path.join(run, "results.json")):
         continue
       scored = posthoc.score_distorted(run, [o for _, o in parsed],
-                                       split="validation")
+                                       split=split)
       for (title, _), result in zip(parsed, scored):
         out[title].setdefault(name, []).append(result["accuracy"])
   return out
 
 
-_KIND_AXIS = {"gaussian": "Gaussian noise σ (pixels on [0, 1])",
-              "salt_pepper": "salt-and-pepper rate r"}
+def distorted_validation(workdir: str, names: Sequence[str],
+                         seeds: Sequence[int], distortions: Sequence[str]
+                         ) -> Dict[str, Dict[str, List[float]]]:
+  """posthoc_columns on distorted copies of the validation split:
+  robustness, measured without the test set."""
+  return posthoc_columns(workdir, names, seeds, distortions, "validation")
 
 
 Series = Tuple[List[float], List[float], List[float], int]
@@ -149,9 +194,10 @@ def robustness_series(clean: Dict[str, List[float]],
   is the fewest seeds behind any of its points."""
   levels: Dict[str, List[Tuple[float, str]]] = {}
   for text in distortions:
-    title, overrides = parse_distortion(text)
+    overrides = parse_distortion(text)[1]
     levels.setdefault(overrides["data.test_distortion"], []).append(
-        (overrides["data.test_distortion_level"], title))
+        (overrides["data.test_distortion_level"],
+         column_title("validation", text)))
   out = {}
   for kind, points in levels.items():
     for name, accuracies in clean.items():
@@ -229,7 +275,7 @@ def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
             names[c] for c in shown]
   lines = ["| run | seeds | val acc. | many | medium | few | " +
            " | ".join(titles) + " | test acc. | min/run |" +
-           "".join(f" val {t} |" for t in extra),
+           "".join(f" {t} |" for t in extra),
            "|---|---|---|---|---|---|" + "---|" * len(shown) + "---|---|" +
            "---|" * len(extra)]
   for name, _ in sweep:

@@ -3,10 +3,11 @@
 Tables 2-3 train on clean images and test on distorted copies of the test
 set. The distortion changes nothing in training, so one training run
 serves every distortion column: `score_distorted` evaluates the run's
-final classifier with the distortion fields of config.data set, on the
-test split (a table's final figure) or the validation split (robustness
-measured while choices are still being made), and keeps each figure in
-WORKDIR/posthoc/ with the step it scored, so asking again reads it back.
+final classifier with the distortion fields of config.data set (or none:
+the clean split), on the test split (a table's final figure) or the
+validation split (robustness measured while choices are still being
+made), and keeps each figure in WORKDIR/posthoc/ with the step it scored,
+so asking again reads it back.
 """
 
 import dataclasses
@@ -54,10 +55,16 @@ def _kept(path: str, step: int, overrides: Dict[str, Any]):
 def score_distorted(workdir: str, distortions: Sequence[Dict[str, Any]],
                     split: str = "test") -> List[Dict[str, Any]]:
   """For each of `distortions` (config.data overrides such as
-  {"data.test_distortion": "gaussian", "data.test_distortion_level": 0.3}),
-  {"split", "accuracy", "per_class_accuracy", "distortion", "step",
-  "overrides"} of the finished run in `workdir` on that distorted copy of
-  `split`. The run and its data are loaded once for all of them."""
+  {"data.test_distortion": "gaussian", "data.test_distortion_level": 0.3};
+  {} is the clean split), {"split", "accuracy", "per_class_accuracy",
+  "distortion", "step", "overrides"} of the finished run in `workdir` on
+  that distorted copy of `split`. The run and its data are loaded once for
+  all of them.
+
+  The clean test split scored here is the figure the driver's
+  `schedule.evaluate_test` would have given: a run trained without reading
+  the test set, chosen on validation, reads it here once (sweep --final)
+  instead of training again; the kept file records that it was read."""
   if split not in SPLITS:
     raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
   for overrides in distortions:
@@ -94,13 +101,14 @@ def score_distorted(workdir: str, distortions: Sequence[Dict[str, Any]],
         {k.split(".", 1)[1]: v for k, v in overrides.items()})
     distorted = dataclasses.replace(
         data, distortion=input_pipeline.distortion_from_config(data_config))
-    if not distorted.distortion.active:
+    if overrides and not distorted.distortion.active:
       raise ConfigError(f"{overrides} distort no image; give "
                         "data.test_distortion (gaussian or salt_pepper)")
     scored = accuracy.evaluate(
         count_fn, state,
         distorted.eval_iterator(config.schedule.eval_batch_size,
-                                NamedSharding(mesh, P("data")), True, split),
+                                NamedSharding(mesh, P("data")),
+                                bool(overrides), split),
         data.num_classes)
     out[i] = {"split": split, "overrides": dict(overrides), "step": step,
               "accuracy": scored["accuracy"],
