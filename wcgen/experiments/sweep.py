@@ -234,9 +234,10 @@ def robustness_figure(series: Dict[str, Dict[str, Series]],
                   label=f"{name} ({seeds} seed{'s' * (seeds > 1)})")
     ax.set_xlabel(_KIND_AXIS.get(kind, kind))
     ax.set_ylabel("validation accuracy (%)")
-    ax.set_title("distorted validation split (each run's "
-                 "data.test_distortion_fraction of its images)", fontsize=8)
     ax.grid(alpha=0.3)
+  fig.suptitle("Validation split with each distortion on its "
+               "data.test_distortion_fraction of the images (level 0: clean)",
+               fontsize=9)
   axes[-1].legend(fontsize=7, loc="lower left")
   files.atomic_write_figure(fig, path)
   return True
