@@ -100,9 +100,10 @@ def report(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
                       f"{sorted(unchosen)}")
   results = read_sweep(base, sweep, workdir, seeds, read_test)
   extra = distorted_validation(workdir, list(results), seeds, distortions)
-  extra.update(posthoc_columns(workdir, [n for n in results if n in final],
-                               seeds, distortions, split="test", clean=True)
-               if final else {})
+  if final:
+    extra.update(posthoc_columns(workdir, [n for n in results if n in final],
+                                 seeds, distortions, split="test",
+                                 clean=True))
   drawn = figure_path is not None and robustness_figure(
       robustness_series({name: [r.val_accuracy for r in found]
                          for name, found in results.items()},
