@@ -144,6 +144,12 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # alone, without G and the critic; tells whether the game's robustness
   # needs the generative worst case or only an adversarial one).
   config.method.control_perturbation = "random"
+  # Gradient steps of the adversarial control: 1 = FGSM (above); more =
+  # PGD (Madry et al. 2018: steps of 2.5 * control_noise_rms / steps, each
+  # projected back into the L-inf ball of radius control_noise_rms), the
+  # standard adversarial training; single-step FGSM at this size is known
+  # to overfit to its own attack (Wong et al. 2020).
+  config.method.control_attack_steps = 1
   # A finished run (its workdir) whose classifier, frozen, judges G's
   # samples: the game then logs reference_acc_fake every step (the class
   # fidelity of Q, by a classifier the game did not shape; e.g. an ERM run

@@ -157,7 +157,8 @@ def test_random_perturbation_has_the_asked_rms_per_image():
 def test_adversarial_perturbation_is_the_sign_of_the_ce_gradient_by_hand():
   """FGSM against a linear classifier, whose CE gradient w.r.t. x is
   (softmax(xW) - onehot(y)) W^T: every pixel moves by `size` in that
-  sign, then [-1, 1] clips; and the step raises C's loss."""
+  sign, then [-1, 1] clips; and the step raises C's loss. PGD: the same
+  steps repeated and projected, as a numpy loop does them."""
   rng = np.random.default_rng(0)
   x = rng.uniform(-0.5, 0.5, (6, 4, 4, 1)).astype(np.float32)
   w = rng.normal(size=(16, K)).astype(np.float32)
@@ -177,6 +178,22 @@ def test_adversarial_perturbation_is_the_sign_of_the_ce_gradient_by_hand():
   clipped = adversarial_perturbation(logits_fn, jnp.ones((6, 4, 4, 1)),
                                      jnp.asarray(y), 0.2)
   assert float(jnp.max(clipped)) <= 1.0
+
+  # steps > 1: PGD, against the same loop written in numpy.
+  def ce_grad(images):
+    z = images.reshape(6, -1) @ w
+    q = np.exp(z - z.max(1, keepdims=True))
+    q /= q.sum(1, keepdims=True)
+    return ((q - np.eye(K)[y]) @ w.T).reshape(images.shape)
+  by_hand = x.copy()
+  for _ in range(5):
+    by_hand = by_hand + 2.5 * 0.2 / 5 * np.sign(ce_grad(by_hand))
+    by_hand = np.clip(np.clip(by_hand, x - 0.2, x + 0.2), -1, 1)
+  pgd = np.asarray(adversarial_perturbation(
+      logits_fn, jnp.asarray(x), jnp.asarray(y), 0.2, steps=5))
+  np.testing.assert_allclose(pgd, by_hand, atol=1e-5)
+  assert np.abs(pgd - x).max() <= 0.2 + 1e-6
+  assert ce(pgd) >= ce(out) - 1e-6  # at least the one-step attack's loss
 
 
 def test_adversarial_control_attacks_c_and_random_does_not():

@@ -50,6 +50,8 @@ BAD = [
     ("method.name", "dagan", "unknown method.name 'dagan'"),
     ("method.control_perturbation", "pgd",
      "unknown method.control_perturbation 'pgd'"),
+    ("method.control_attack_steps", 0,
+     "method.control_attack_steps must be a positive integer"),
 ]
 
 

@@ -86,6 +86,7 @@ FIELDS_ADDED_LATER: Dict[str, Any] = {"method.gan_during_warmup": True,
                                       "method.fake_filter_threshold": 0.5,
                                       "method.control_perturbation":
                                           "random",
+                                      "method.control_attack_steps": 1,
                                       "schedule.fidelity_per_class": 0}
 
 

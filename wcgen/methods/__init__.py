@@ -107,6 +107,7 @@ def _erm(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
              companion_weight=method.fake_weight if control else 0.0,
              companion_noise_rms=method.control_noise_rms,
              companion_perturbation=method.control_perturbation,
+             companion_attack_steps=method.control_attack_steps,
              companion_start_step=method.warmup_steps)
 
 
@@ -197,6 +198,8 @@ def validate(method: ml_collections.ConfigDict) -> None:
                       f"{method.control_noise_rms}")
   check_one_of("method.control_perturbation", method.control_perturbation,
                COMPANION_PERTURBATIONS)
+  check_positive_int("method.control_attack_steps",
+                     method.control_attack_steps)
   check_one_of("method.fake_filter", method.fake_filter,
                objectives.FAKE_FILTERS)
   if method.fake_filter != "none" and not method.reference_run:

@@ -56,12 +56,14 @@ class ERM:
   # (class-balanced oversampling at the game's rate) or perturbed by
   # `companion_noise_rms` per image: "random" Gaussian noise (a random,
   # non-adversarial perturbation of the worst case's size) or
-  # "adversarial", one signed-gradient step against C itself
-  # (adversarial_perturbation: the worst case for C alone, without G or
-  # the critic).
+  # "adversarial", signed-gradient steps against C itself, one (FGSM) or
+  # several (PGD) (adversarial_perturbation: the worst case for C alone,
+  # without G or the critic).
   companion_weight: float = 0.0
   companion_noise_rms: float = 0.0
   companion_perturbation: str = "random"
+  # Gradient steps of the "adversarial" perturbation: 1 = FGSM, more = PGD.
+  companion_attack_steps: int = 1
   companion_start_step: int = 0
 
   @property
@@ -126,7 +128,8 @@ class ERM:
         # a constant for C's own gradient, as G's samples are.
         seeds = adversarial_perturbation(
             lambda x: self.classifier_logits(state, x), seeds,
-            batch["balanced_label"], self.companion_noise_rms)
+            batch["balanced_label"], self.companion_noise_rms,
+            self.companion_attack_steps)
       elif self.companion_noise_rms > 0:
         seeds = random_perturbation(jax.random.fold_in(key, 3), seeds,
                                     self.companion_noise_rms)
@@ -177,16 +180,27 @@ COMPANION_PERTURBATIONS = ("random", "adversarial")
 
 def adversarial_perturbation(logits_fn: Callable[[jax.Array], jax.Array],
                              images: jax.Array, labels: jax.Array,
-                             size: float) -> jax.Array:
-  """images + size * sign(d CE(logits_fn(x), y) / dx), clipped to [-1, 1]:
-  one step of the fast gradient sign method (Goodfellow et al. 2015), the
-  cheapest worst case for a classifier alone. Every pixel moves by `size`,
-  so the perturbation's RMS per image is `size` (before clipping) as
-  random_perturbation's is, and it stays inside the per-sample G's
-  per-pixel bound when `size` does. No gradient flows through it."""
+                             size: float, steps: int = 1) -> jax.Array:
+  """The worst case for a classifier alone inside the L-inf ball of radius
+  `size` around `images` (and inside [-1, 1]). steps=1: one step of the
+  fast gradient sign method (Goodfellow et al. 2015), images + size *
+  sign(dCE/dx), every pixel moved by `size`, so the perturbation's RMS is
+  `size` (before clipping) as random_perturbation's is. steps > 1:
+  projected gradient ascent from the images (Madry et al. 2018) with
+  steps of 2.5 * size / steps, their rule, each projected back into the
+  ball; it stays within `size` of every pixel, like the per-sample G
+  within its bound. No gradient flows through it."""
   # The batch mean's gradient w.r.t. image i is CE_i's over the batch
   # size: the same sign (C in inference mode treats images one by one).
-  direction = jnp.sign(jax.grad(
-      lambda x: objectives.cross_entropy(logits_fn(x), labels))(images))
-  return jax.lax.stop_gradient(jnp.clip(images + size * direction, -1.0,
-                                        1.0))
+  grad = jax.grad(lambda x: objectives.cross_entropy(logits_fn(x), labels))
+  if steps == 1:
+    return jax.lax.stop_gradient(
+        jnp.clip(images + size * jnp.sign(grad(images)), -1.0, 1.0))
+  step_size = 2.5 * size / steps
+
+  def ascend(_, x):
+    x = x + step_size * jnp.sign(grad(x))
+    return jnp.clip(jnp.clip(x, images - size, images + size), -1.0, 1.0)
+
+  return jax.lax.stop_gradient(
+      jax.lax.fori_loop(0, steps, ascend, images))
