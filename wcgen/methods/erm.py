@@ -122,21 +122,28 @@ class ERM:
       """(weighted CE on the companion batch, its metrics); first pass, so
       BatchNorm's running statistics come from the real batch's pass."""
       seeds = batch["balanced_image"]
+      started = state.step >= self.companion_start_step
       if self.companion_noise_rms > 0 and (
           self.companion_perturbation == "adversarial"):
         # Against the C of this step, in inference mode (as G attacks C);
-        # a constant for C's own gradient, as G's samples are.
-        seeds = adversarial_perturbation(
-            lambda x: self.classifier_logits(state, x), seeds,
-            batch["balanced_label"], self.companion_noise_rms,
-            self.companion_attack_steps)
+        # a constant for C's own gradient, as G's samples are. Before the
+        # start step the companion loss is weighted 0, so the attack (up to
+        # N forward and backward passes of C) is skipped: the seeds then
+        # only feed the c_acc_companion metric.
+        seeds = jax.lax.cond(
+            started,
+            lambda x: adversarial_perturbation(
+                lambda images: self.classifier_logits(state, images), x,
+                batch["balanced_label"], self.companion_noise_rms,
+                self.companion_attack_steps),
+            lambda x: x, seeds)
       elif self.companion_noise_rms > 0:
         seeds = random_perturbation(jax.random.fold_in(key, 3), seeds,
                                     self.companion_noise_rms)
       logits, _ = apply_with_stats(self.classifier, variables, seeds,
                                    train=True,
                                    rngs={"dropout": jax.random.fold_in(key, 4)})
-      on = (state.step >= self.companion_start_step).astype(jnp.float32)
+      on = started.astype(jnp.float32)
       ce = objectives.cross_entropy(logits, batch["balanced_label"])
       return self.companion_weight * on * ce, {
           "c_acc_companion": accuracy(logits, batch["balanced_label"])}
