@@ -41,14 +41,10 @@ def summarize(data: input_pipeline.Datasets) -> Dict[str, Any]:
   }
 
 
-def _class_names(summary: Dict[str, Any]):
-  return sources.class_names(summary["dataset"])
-
-
 def format_table(summary: Dict[str, Any]) -> str:
   """Plain-text table of per-class counts, classes by name, for the
   console."""
-  names = _class_names(summary)
+  names = sources.class_names(summary["dataset"])
   width = max(len("class"), *(len(n) for n in names))
   lines = [f"{'class':<{width}} {'train':>7} {'train(clean)':>12} "
            f"{'test':>6}"]
@@ -71,8 +67,8 @@ def class_histogram(summary: Dict[str, Any], path: str) -> None:
   ax.bar(classes - 0.2, clean, 0.4, label="train (clean labels)")
   ax.bar(classes + 0.2, noisy, 0.4, label="train (labels trained on)")
   ax.set_yscale("log")
-  ax.set_xticks(classes, _class_names(summary), rotation=45, ha="right",
-                fontsize=8)
+  ax.set_xticks(classes, sources.class_names(summary["dataset"]),
+                rotation=45, ha="right", fontsize=8)
   ax.set_ylabel("images")
   ax.set_title(f"{summary['dataset']}: {summary['train_images']} training "
                f"images, IF {summary['imbalance_factor_measured']:.0f}")
