@@ -21,7 +21,10 @@ split (kept in each run's posthoc/ folder) and draws them against the
 distortion's level in WORKDIR/robustness_<sweep>.png. --final=RUN,...
 then reads the test set once for the runs chosen on validation (clean and
 with the same distortions; kept in posthoc/ too, as a record that it was
-read), instead of training them again with --read_test.
+read), instead of training them again with --read_test. --against=RUN
+adds a table of every run against RUN (e.g. the control that would
+explain a gain without the method), column by column: the difference of
+the means and Welch's t-test over the seeds.
 """
 
 import os
@@ -56,6 +59,9 @@ flags.DEFINE_list("final", [], "With --report_only: the runs whose "
                   "set once for each of their finished seeds (clean, and "
                   "with each --distorted_validation distortion), without "
                   "training again.")
+flags.DEFINE_string("against", None, "With --report_only: test every "
+                    "run against this one, column by column (difference "
+                    "of the means, Welch's t over the seeds).")
 flags.mark_flags_as_required(["config", "sweep", "workdir"])
 
 
@@ -94,15 +100,16 @@ def main(argv):
     if FLAGS.only:
       runs = [(name, overrides) for name, overrides in runs
               if name in FLAGS.only]
-    for flag in ("distorted_validation", "final"):
+    for flag in ("distorted_validation", "final", "against"):
       if FLAGS[flag].value and not FLAGS.report_only:
-        raise ConfigError(f"--{flag} scores finished runs; give it with "
+        raise ConfigError(f"--{flag} works on finished runs; give it with "
                           "--report_only")
     if FLAGS.report_only:
       text, figure = sweep.report(
           cli.config_or_exit(), runs, FLAGS.workdir, range(FLAGS.seeds),
           FLAGS.read_test, FLAGS.distorted_validation, FLAGS.final,
-          os.path.join(FLAGS.workdir, f"robustness_{FLAGS.sweep}.png"))
+          os.path.join(FLAGS.workdir, f"robustness_{FLAGS.sweep}.png"),
+          FLAGS.against)
       print(text)
       if figure:
         print(f"Validation accuracy against each distortion: {figure}")

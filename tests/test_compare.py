@@ -63,6 +63,51 @@ def test_sweep_summary_is_mean_and_std_over_seeds_by_name():
   assert "| - | 45.00 ± 49.50 | 82.00 ± 2.83 | 50.00 ± 0.00 |" in row
 
 
+def test_welch_against_the_closed_form_with_two_degrees_of_freedom():
+  """Two seeds a side with equal sample variances: Welch's df is exactly 2,
+  where Student's t has the closed form P(|T| > t) = 1 - t / sqrt(2 + t^2)
+  (independent of scipy's t distribution)."""
+  delta, t, df, p = sweep.welch([0.9, 0.8], [0.7, 0.6])
+  assert delta == pytest.approx(0.2)
+  # (0.85 - 0.65) / sqrt(0.005 / 2 + 0.005 / 2)
+  assert t == pytest.approx(0.2 / 0.005 ** 0.5)
+  assert df == pytest.approx(2.0)
+  assert p == pytest.approx(1 - t / (2 + t * t) ** 0.5)
+  # Unequal variances and sizes: the Welch-Satterthwaite df by hand.
+  a, b = [0.80, 0.84, 0.85], [0.70, 0.78]
+  va, vb = 0.00070, 0.0032  # sample variances
+  assert sweep.welch(a, b)[2] == pytest.approx(
+      (va / 3 + vb / 2) ** 2 / ((va / 3) ** 2 / 2 + (vb / 2) ** 2 / 1))
+  for a, b, expected in (([0.9], [0.7, 0.6], 0.25),
+                         ([0.5, 0.5], [0.4, 0.4], 0.1)):
+    delta, *rest = sweep.welch(a, b)
+    assert delta == pytest.approx(expected)
+    assert all(x != x for x in rest)  # nan
+
+
+def test_versus_tests_each_run_and_column_against_one_run():
+  """--against: per column, the difference of the means in points and
+  Welch's test; one-seed or spread-less pairs are marked untested, runs
+  not finished are left out, and a run without seeds says so."""
+  runs = [("control", {}), ("game", {}), ("one_seed", {}), ("missing", {})]
+  results = {"control": [_result(0.8, 0.7), _result(0.8, 0.6)],
+             "game": [_result(0.8, 0.9), _result(0.8, 0.8)],
+             "one_seed": [_result(0.8, 0.75)]}
+  extra = {"val G(0.3)": {"control": [0.4, 0.4], "game": [0.5, 0.5]}}
+  text = sweep.versus(results, runs, "control", extra)
+  lines = text.splitlines()
+  assert lines[0].startswith("Against `control`")
+  assert lines[2] == "| run | val acc. | test acc. | val G(0.3) |"
+  _, _, _, p = sweep.welch([0.9, 0.8], [0.7, 0.6])
+  assert lines[4] == (f"| game | +20.00 (t 2.8, df 2.0, p {p:.3f}) | "
+                      "+0.00 (untested: no spread) | "
+                      "+10.00 (untested: no spread) |")
+  assert lines[5] == ("| one_seed | +10.00 (untested: one seed) | "
+                      "+0.00 (untested: one seed) | - |")
+  assert "missing" not in text and "| control |" not in text
+  assert "no finished run" in sweep.versus({}, runs, "control")
+
+
 def test_read_sweep_reads_finished_runs_and_refuses_another_config(
     finished_run, tmp_path):
   """--report_only: finished runs are read back by name and seed without
@@ -237,3 +282,10 @@ def test_report_reads_the_test_set_only_for_the_final_runs(finished_run,
   with pytest.raises(ConfigError, match="--final names runs not in"):
     sweep.report(config, runs, str(tmp_path), read_test=True,
                  final=["missing"])
+  # --against: the same runs, each tested against one of them.
+  text, _ = sweep.report(config, runs, str(tmp_path), read_test=True,
+                         against="other")
+  assert "Against `other`" in text
+  assert "| chosen | +0.00 (untested: one seed) |" in text
+  with pytest.raises(ConfigError, match="--against=missing is not a run"):
+    sweep.report(config, runs, str(tmp_path), against="missing")

@@ -16,6 +16,8 @@ import statistics
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import ml_collections
+import numpy as np
+from scipy import stats
 
 from wcgen.core import files
 from wcgen.core import results as results_lib
@@ -87,17 +89,23 @@ def read_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
 def report(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
            seeds: Sequence[int] = (0,), read_test: bool = False,
            distortions: Sequence[str] = (), final: Sequence[str] = (),
-           figure_path: Optional[str] = None) -> Tuple[str, Optional[str]]:
+           figure_path: Optional[str] = None,
+           against: Optional[str] = None) -> Tuple[str, Optional[str]]:
   """(summary, path of the robustness figure or None) of the finished runs,
   nothing trained: `distortions` (KIND:LEVEL) add each run's accuracy on
   distorted copies of the validation split, drawn to `figure_path`;
   `final` names the runs chosen on validation, whose test set is read
   once here (clean and with each distortion) instead of training them
-  again."""
-  unchosen = set(final) - {name for name, _ in sweep}
+  again; `against` names the run every other is tested against, column
+  by column (see `versus`)."""
+  names = {name for name, _ in sweep}
+  unchosen = set(final) - names
   if unchosen:
     raise ConfigError(f"--final names runs not in this report: "
                       f"{sorted(unchosen)}")
+  if against is not None and against not in names:
+    raise ConfigError(f"--against={against} is not a run of this report; "
+                      f"choose one of {sorted(names)}")
   results = read_sweep(base, sweep, workdir, seeds, read_test)
   extra = distorted_validation(workdir, list(results), seeds, distortions)
   if final:
@@ -108,7 +116,10 @@ def report(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
       robustness_series({name: [r.val_accuracy for r in found]
                          for name, found in results.items()},
                         distortions, extra), figure_path)
-  return summary(results, sweep, extra), figure_path if drawn else None
+  text = summary(results, sweep, extra)
+  if against is not None:
+    text += "\n" + versus(results, sweep, against, extra)
+  return text, figure_path if drawn else None
 
 
 def every_run(sweeps: Sequence[Sweep]) -> List[Tuple[str, Overrides]]:
@@ -251,6 +262,62 @@ def _mean_std(values: List[Optional[float]]) -> str:
   if len(values) == 1:
     return f"{values[0]:.2f}"
   return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
+def welch(a: Sequence[float], b: Sequence[float]
+          ) -> Tuple[float, float, float, float]:
+  """(mean(a) - mean(b), Welch's t, its degrees of freedom, two-sided p):
+  is a difference of two runs' means larger than their seeds' spread
+  allows by chance (unequal variances, as two methods have)? t and p are
+  nan when either side has fewer than two seeds or neither varies."""
+  delta = float(np.mean(a) - np.mean(b))
+  if min(len(a), len(b)) < 2 or np.var(a) + np.var(b) == 0:
+    return delta, float("nan"), float("nan"), float("nan")
+  test = stats.ttest_ind(a, b, equal_var=False)
+  return delta, float(test.statistic), float(test.df), float(test.pvalue)
+
+
+def _versus_cell(values: List[float], base: List[float]) -> str:
+  if not values or not base:
+    return "-"
+  delta, t, df, p = welch(values, base)
+  if np.isnan(t):
+    seeds = min(len(values), len(base))
+    why = "one seed" if seeds < 2 else "no spread"
+    return f"{100 * delta:+.2f} (untested: {why})"
+  return f"{100 * delta:+.2f} (t {t:.1f}, df {df:.1f}, p {p:.3f})"
+
+
+def versus(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
+           against: str, extra: Optional[Dict[str, Dict[str, List[float]]]]
+           = None) -> str:
+  """Markdown table of every run against the run `against`, column by
+  column (validation accuracy, test accuracy where read, then `extra`'s):
+  the difference of the means in points, Welch's t over the seeds, its
+  degrees of freedom and two-sided p. "A difference inside the seed
+  spread is not a win": this says which are, from the runs themselves."""
+  if against not in results:
+    return f"`{against}` has no finished run to test against.\n"
+  columns = {"val acc.": {n: [r.val_accuracy for r in runs]
+                          for n, runs in results.items()},
+             "test acc.": {n: [r.test_accuracy for r in runs
+                               if r.test_accuracy is not None]
+                           for n, runs in results.items()},
+             **(extra or {})}
+  columns = {title: column for title, column in columns.items()
+             if column.get(against)}
+  lines = [f"Against `{against}`: difference of the means (points), "
+           "Welch's t-test over seeds (two-sided p; p >= 0.05 is inside the "
+           "seed spread, not a difference).", "",
+           "| run | " + " | ".join(columns) + " |",
+           "|---|" + "---|" * len(columns)]
+  for name, _ in sweep:
+    if name == against or name not in results:
+      continue
+    lines.append(f"| {name} | " + " | ".join(
+        _versus_cell(column.get(name, []), column[against])
+        for column in columns.values()) + " |")
+  return "\n".join(lines) + "\n"
 
 
 def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
