@@ -155,6 +155,12 @@ def test_every_run_of_every_issue15_sweep_is_a_valid_config():
   for _, overrides in issue16.SWEEPS["robust"]:
     assert sweep.run_config(base, overrides, 0, False
                             ).data.imbalance_factor == 1.0
+  # "imbalance" is the IF=100 runs of the same names at IF=20, no more.
+  at_if100 = dict(sweep.every_run(issue15.SWEEPS.values()))
+  for name, overrides in issue15.SWEEPS["imbalance"]:
+    assert overrides["data.imbalance_factor"] == 20.0
+    assert at_if100[name.replace("_if20", "")] == {
+        k: v for k, v in overrides.items() if k != "data.imbalance_factor"}
   # The classifier grid moves one knob of C at a time, the same for all.
   tuning = dict(issue15.SWEEPS["tuning"])
   assert tuning["erm_lr2e-3"]["optim.classifier.lr"] == 2e-3
