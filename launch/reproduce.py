@@ -5,8 +5,9 @@ r"""Reproduces one of the paper's tables: runs its grid, writes the table.
 
 Budgets (wcgen.experiments.registry): `smoke` (each config's `:tiny`
 variant: a few steps of tiny models, for tests), `cpu` (the configs'
-defaults, minutes per run on 2 cores), `paper` (the `:paper` variant: our
-guess at a GPU-scale budget).
+defaults, minutes per run on 2 cores), `long` (the `:long` variant: 4x
+`cpu`, the validation sweeps' budget, up to ~46 min a game run on 2
+cores), `paper` (the `:paper` variant: our guess at a GPU-scale budget).
 
 Table 4 scores generators, not classifiers: FID with the Inception weights
 you have (`--inception_weights=.../pt_inception-2015-12-05-6726825d.pth`,
@@ -33,7 +34,8 @@ flags.DEFINE_string("table", None, "The paper's 1, 2, 3, 4 (FID), 5 or fig2d "
                     "(the eps sweep); or a Fashion-MNIST stand-in: 2fm "
                     "(distorted test sets), 5fm (reduced training sets, BN/"
                     "WD ablation), noise (noisy labels).")
-flags.DEFINE_enum("budget", "cpu", ["smoke", "cpu", "paper"], "Run length.")
+flags.DEFINE_enum("budget", "cpu", ["smoke", "cpu", "long", "paper"],
+                  "Run length (wcgen/experiments/registry.py).")
 flags.DEFINE_integer("seeds", 3, "Training seeds 0..N-1 per cell.")
 flags.DEFINE_string("workdir", None, "Where the runs and tables go.")
 flags.DEFINE_list("datasets", [], "Only columns of these datasets.")

@@ -114,11 +114,31 @@ def test_every_cell_of_every_table_is_a_valid_config():
   from wcgen.train import validation  # pylint: disable=g-import-not-at-top
   for table in tables.TABLES.values():
     for row, column, seed in grid.plan(table, [0]):
-      for budget in ("smoke", "cpu", "paper"):
+      for budget in registry.BUDGET_ARGS:
         base = registry.base_config(column.dataset, budget)
         config = grid.cell_config(base, row, column, seed)
         validation.validate_config(config, device_count=1)
         assert config.data.name == column.dataset
+
+
+def test_long_budget_is_the_validation_sweeps_budget():
+  """A table at `--budget=long` trains exactly as long, with the same
+  warm-up and evaluation points, as the issue-15 sweep runs whose
+  validation scores chose its recipes; `cpu` stays the main job's."""
+  from configs.sweeps import issue15  # pylint: disable=g-import-not-at-top
+  from wcgen.experiments import registry  # pylint: disable=g-import-not-at-top
+  from wcgen.experiments import sweep  # pylint: disable=g-import-not-at-top
+  for dataset in ("fashion_mnist", "mnist", "cifar10", "svhn_cropped"):
+    long = registry.base_config(dataset, "long")
+    swept = sweep.run_config(registry.base_config(dataset, "cpu"),
+                             dict(issue15.SWEEPS["budget"])[
+                                 f"erm_{issue15.BUDGET}"], 0, True)
+    for field in ("schedule.num_train_steps", "schedule.eval_every_steps",
+                  "schedule.checkpoint_every_steps", "method.warmup_steps"):
+      section, key = field.split(".")
+      assert long[section][key] == swept[section][key], (dataset, field)
+    assert long.schedule.num_train_steps == 4 * registry.base_config(
+        dataset, "cpu").schedule.num_train_steps
 
 
 def _reproduce(tiny_data, workdir, *args):
