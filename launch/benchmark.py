@@ -110,9 +110,9 @@ def benchmark():
   from jax.sharding import NamedSharding, PartitionSpec as P  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   from wcgen import methods  # pylint: disable=g-import-not-at-top
-  from wcgen.data import sources  # pylint: disable=g-import-not-at-top
+  from wcgen.data import specs  # pylint: disable=g-import-not-at-top
   from wcgen.core import files  # pylint: disable=g-import-not-at-top
-  from wcgen.train import trainer  # pylint: disable=g-import-not-at-top
+  from wcgen.core import mesh as mesh_lib  # pylint: disable=g-import-not-at-top
   from wcgen.train import validation  # pylint: disable=g-import-not-at-top
 
   config = FLAGS.config
@@ -123,9 +123,9 @@ def benchmark():
     candidate.schedule.batch_size = batch_size
     validation.validate_config(candidate, jax.device_count())
   dtype = config.model.compute_dtype
-  spec = sources.get_spec(config.data.name)
+  spec = specs.get_spec(config.data.name)
   image_shape = (config.data.image_size,) * 2 + (spec.image_shape[-1],)
-  mesh = trainer.make_mesh()
+  mesh = mesh_lib.make_mesh()
   replicated = NamedSharding(mesh, P())
   data_sharding = NamedSharding(mesh, P("data"))
   peak = matmul_peak_flops(dtype)

@@ -34,7 +34,7 @@ def _run_name(workdir: str) -> str:
 def fidelity():
   from wcgen.core import files  # pylint: disable=g-import-not-at-top
   from wcgen.data import input_pipeline  # pylint: disable=g-import-not-at-top
-  from wcgen.data import sources  # pylint: disable=g-import-not-at-top
+  from wcgen.data import specs  # pylint: disable=g-import-not-at-top
   from wcgen.eval import features  # pylint: disable=g-import-not-at-top
   from wcgen.eval import fidelity as fidelity_lib  # pylint: disable=g-import-not-at-top
   config, method, state = features.load_run(FLAGS.workdir)
@@ -43,7 +43,7 @@ def fidelity():
   result = fidelity_lib.class_fidelity(method, state, reference,
                                        reference_state, data,
                                        FLAGS.samples_per_class)
-  names = sources.class_names(config.data.name)
+  names = specs.class_names(config.data.name)
   files.atomic_write_json(os.path.join(FLAGS.workdir, "fidelity.json"), {
       "reference": os.path.abspath(FLAGS.reference),
       "samples_per_class": FLAGS.samples_per_class,

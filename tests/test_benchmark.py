@@ -20,12 +20,16 @@ def _classifier_forward_flops_per_image():
   return 2 * macs
 
 
+# ERM's step on the tiny config, one timed step on 2 CPU devices.
+_TINY_ERM = ["--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py") +
+             ":tiny", "--config.method.name=erm", "--batch_sizes=8",
+             "--steps=1", "--warmup=0", "--cpu_devices=2"]
+
+
 def test_erm_step_flops_are_three_forward_passes(tiny_data, tmp_path):
   out = str(tmp_path / "bench.csv")
   cmd = [sys.executable, os.path.join(REPO, "launch", "benchmark.py"),
-         "--config=" + os.path.join(REPO, "configs", "fmnist_wgan.py") +
-         ":tiny", "--config.method.name=erm", "--batch_sizes=8", "--steps=1",
-         "--warmup=0", "--pipeline_batches=2", "--cpu_devices=2",
+         *_TINY_ERM, "--pipeline_batches=2",
          f"--config.data.data_dir={tiny_data[0]}",
          f"--config.data.tfds_dir={tiny_data[1]}", f"--csv={out}"]
   proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -54,3 +58,23 @@ def test_batch_that_does_not_divide_over_the_devices_is_one_line():
   errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
   assert errors == ["error: schedule.batch_size=7 is not divisible by the 2 devices; "
                     "use a multiple of 2"]
+
+
+def test_step_benchmark_runs_where_tensorflow_is_not_installed():
+  """An accelerator machine may have JAX and not TensorFlow (tf.data is
+  the input pipeline's alone): with TensorFlow and tfds unimportable, the
+  step timing (--pipeline_batches=0) still runs and prints its table."""
+  script = (
+      "import sys, runpy\n"
+      "sys.modules['tensorflow'] = None\n"
+      "sys.modules['tensorflow_datasets'] = None\n"
+      f"sys.argv = ['benchmark.py'] + {_TINY_ERM!r} + ["
+      "'--pipeline_batches=0']\n"
+      f"runpy.run_path({os.path.join(REPO, 'launch', 'benchmark.py')!r}, "
+      "run_name='__main__')\n")
+  proc = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                        text=True, timeout=600)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  row = [l for l in proc.stdout.splitlines() if l.startswith("| erm |")]
+  assert len(row) == 1 and "| float32 | 8 | 2 |" in row[0]
+  assert "input pipeline" not in proc.stdout

@@ -76,8 +76,8 @@ def test_reference_run_judges_the_games_samples_during_training(
   for r in rows:
     assert 0 <= r["reference_acc_fake"] <= 1
     assert 0 < r["fake_filter_weight"] <= 1
-  from wcgen.data import sources  # pylint: disable=g-import-not-at-top
-  names = sources.class_names("fashion_mnist")
+  from wcgen.data import specs  # pylint: disable=g-import-not-at-top
+  names = specs.class_names("fashion_mnist")
   all_rows = files.read_jsonl(os.path.join(workdir, "metrics.jsonl"))
   judged = fidelity.curves(all_rows, names)
   assert sorted(judged) == ["c", "reference"]

@@ -52,7 +52,7 @@ _SHARD_SCRIPT = textwrap.dedent("""
     import numpy as np
     from jax.sharding import NamedSharding, PartitionSpec as P
     from wcgen.data import input_pipeline
-    from wcgen.train import trainer
+    from wcgen.core import mesh as mesh_lib
 
     n_train, n_test, batch = 53, 37, 8
     index = lambda n: np.arange(n, dtype=np.int32)  # label = row index
@@ -61,7 +61,7 @@ _SHARD_SCRIPT = textwrap.dedent("""
         np.zeros((n_train, 28, 28, 1), np.uint8), index(n_train),
         np.zeros((n_test, 28, 28, 1), np.uint8), index(n_test))
     if pid >= 0:
-      sharding = NamedSharding(trainer.make_mesh(), P("data"))
+      sharding = NamedSharding(mesh_lib.make_mesh(), P("data"))
       rows = input_pipeline.local_rows(sharding, batch)
     else:  # the whole global batch, as one process would read it
       rows = np.arange(batch)

@@ -10,10 +10,11 @@ import pytest
 
 from wcgen.data import input_pipeline
 from wcgen.data import sources
+from wcgen.data import specs
 from wcgen.train import trainer
 
 HAVE_DEBIAN_FMNIST = os.path.exists(
-    os.path.join(sources.DEBIAN_FASHION_MNIST_DIR,
+    os.path.join(specs.DEBIAN_FASHION_MNIST_DIR,
                  "train-images-idx3-ubyte.gz"))
 
 

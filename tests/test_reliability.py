@@ -17,6 +17,7 @@ from wcgen import methods
 from wcgen.errors import ConfigError, DataError
 from wcgen.core import checkpointing
 from wcgen.core import files
+from wcgen.core import jsonl_writer
 from wcgen.core import recorded_config
 from wcgen.train import trainer
 
@@ -287,7 +288,7 @@ def test_damaged_metrics_lines_are_counted_kept_aside_and_do_not_block(
             '{"step": 4, "c_loss": 0.5}\n{"step": 6, "c_lo')
   assert [r["step"] for r in files.read_jsonl(path)] == [2, 4]
   assert "3 line(s) that are not JSON rows skipped" in caplog.text
-  writer = files.JsonlWriter(path, resume_step=4)
+  writer = jsonl_writer.JsonlWriter(path, resume_step=4)
   writer.write_scalars(6, {"c_loss": 0.25})
   assert files.read_jsonl(path) == [{"step": 2, "c_loss": 1.0},
                                     {"step": 4, "c_loss": 0.5},

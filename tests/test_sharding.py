@@ -16,9 +16,9 @@ _SCRIPT = textwrap.dedent("""
     from jax.sharding import NamedSharding, PartitionSpec as P
     from wcgen.methods.worst_case import WorstCaseGame
     from wcgen.models import classifiers, critics, generators
-    from wcgen.train import trainer
+    from wcgen.core import mesh as mesh_lib
 
-    mesh = trainer.make_mesh()
+    mesh = mesh_lib.make_mesh()
     rep, data = NamedSharding(mesh, P()), NamedSharding(mesh, P("data"))
     sgd = optax.sgd(1e-2)
     game = WorstCaseGame(

@@ -7,6 +7,7 @@ import pytest
 
 from conftest import make_idx_dir
 from wcgen.data import sources
+from wcgen.data import specs
 from wcgen.errors import DataError
 
 
@@ -54,4 +55,4 @@ def test_truncated_raw_file_stops_preparation(tmp_path):
 
 def test_unknown_dataset():
   with pytest.raises(DataError, match="unknown dataset 'cifar100'"):
-    sources.get_spec("cifar100")
+    specs.get_spec("cifar100")

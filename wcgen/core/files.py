@@ -10,7 +10,6 @@ import time
 from typing import Any, Dict, List, Tuple
 
 from absl import logging
-from clu import metric_writers
 
 from wcgen.errors import ConfigError
 from wcgen.errors import WcgenError
@@ -97,69 +96,7 @@ def atomic_write_json(path: str, obj: Any) -> None:
                             "\n").encode())
 
 
-class JsonlWriter(metric_writers.MetricWriter):
-  """A clu MetricWriter that appends one JSON object per `write_scalars`
-  call, {"step": step, **scalars}: the file tables and tests read.
-
-  On resume the rows after the restored step are dropped, so the file of a
-  resumed run equals that of an uninterrupted one. Lines that are not JSON
-  objects (a torn write, bytes appended by something else) are moved to
-  `<path>.bad` with a warning that counts them: never silently dropped,
-  never blocking the resume. Writers other than scalars are no-ops: images
-  and histograms go to TensorBoard.
-  """
-
-  def __init__(self, path: str, resume_step: int = 0):
-    self.path = path
-    if os.path.exists(path):
-      rows, bad = _parse_jsonl(path)
-      if bad:
-        logging.warning("%s: %d line(s) that are not JSON rows moved to %s",
-                        path, len(bad), path + ".bad")
-        with open(path + ".bad", "a") as f:
-          f.writelines(line if line.endswith("\n") else line + "\n"
-                       for line in bad)
-      kept = [r for r in rows if r.get("step", 0) <= resume_step]
-      atomic_write_bytes(path, "".join(json.dumps(r, sort_keys=True) + "\n"
-                                       for r in kept).encode())
-
-  def write_scalars(self, step: int, scalars) -> None:
-    row = {"step": int(step), **{k: float(v) for k, v in scalars.items()}}
-    try:
-      with open(self.path, "a") as f:
-        f.write(json.dumps(row, sort_keys=True) + "\n")
-    except OSError as e:
-      raise storage_error("a metrics row", self.path, e) from None
-
-  def write_summaries(self, step, values, metadata=None):
-    pass
-
-  def write_images(self, step, images):
-    pass
-
-  def write_videos(self, step, videos):
-    pass
-
-  def write_audios(self, step, audios, *, sample_rate):
-    pass
-
-  def write_texts(self, step, texts):
-    pass
-
-  def write_histograms(self, step, arrays, num_buckets=None):
-    pass
-
-  def write_hparams(self, hparams):
-    pass
-
-  def flush(self):
-    pass
-
-  def close(self):
-    pass
-
-
-def _parse_jsonl(path: str) -> Tuple[List[Dict[str, Any]], List[str]]:
+def parse_jsonl(path: str) -> Tuple[List[Dict[str, Any]], List[str]]:
   """(rows that are JSON objects, the other non-empty lines)."""
   rows, bad = [], []
   with open(path, errors="replace") as f:
@@ -178,7 +115,7 @@ def _parse_jsonl(path: str) -> Tuple[List[Dict[str, Any]], List[str]]:
 def read_jsonl(path: str) -> List[Dict[str, Any]]:
   """Rows of a JSONL file; other lines (a torn last line from a kill,
   garbage) are skipped with a warning that counts them."""
-  rows, bad = _parse_jsonl(path)
+  rows, bad = parse_jsonl(path)
   if bad:
     logging.warning("%s: %d line(s) that are not JSON rows skipped", path,
                     len(bad))

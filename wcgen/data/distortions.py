@@ -1,4 +1,4 @@
-"""Test-time distortions of a clean-trained model's test set (tf.data).
+"""Test-time distortions of a clean-trained model's test set: the spec.
 
 The paper's second bad-data setting: train on clean images, test on images
 of which a fraction (70%) carry Gaussian noise of standard deviation sigma
@@ -8,12 +8,15 @@ Which images are distorted is a seeded choice of exactly
 round(fraction * N) of them; each image's noise comes from a stateless key
 (seed, index in the test set). The distorted test set is therefore a fixed
 function of the seed, whatever the batch size, device or host count.
+This module is the spec and its checks (no TensorFlow, so that configs are
+checked where images are never loaded); distortion_ops applies it in
+tf.data.
 """
 
 import dataclasses
 
+import ml_collections
 import numpy as np
-import tensorflow as tf
 
 from wcgen.errors import ConfigError
 
@@ -57,34 +60,8 @@ class Distortion:
     return mask
 
 
-def distort_image(image: tf.Tensor, index: tf.Tensor,
-                  distortion: Distortion) -> tf.Tensor:
-  """One float image [H, W, C] in [0, 1], distorted with key (seed, index)."""
-  key = tf.stack([tf.constant(distortion.seed, tf.int64),
-                  tf.cast(index, tf.int64)])
-  if distortion.kind == "gaussian":
-    noise = tf.random.stateless_normal(tf.shape(image), key)
-    return tf.clip_by_value(image + distortion.level * noise, 0.0, 1.0)
-  if distortion.kind == "salt_pepper":
-    # One draw per pixel location: salt or pepper turns all channels.
-    shape = tf.concat([tf.shape(image)[:2], [1]], 0)
-    u = tf.random.stateless_uniform(shape, key)
-    half = distortion.level / 2
-    image = tf.where(u < half, 1.0, image)
-    return tf.where((u >= half) & (u < distortion.level), 0.0, image)
-  return image
-
-
-def distort_batch(images: tf.Tensor, indices: tf.Tensor, chosen: tf.Tensor,
-                  distortion: Distortion) -> tf.Tensor:
-  """Distorts the rows of [B, H, W, C] whose `chosen` flag is set."""
-  if not distortion.active:
-    return images
-
-  def one(args):
-    image, index, flag = args
-    return tf.cond(flag, lambda: distort_image(image, index, distortion),
-                   lambda: image)
-
-  return tf.map_fn(one, (images, indices, chosen),
-                   fn_output_signature=tf.float32)
+def from_config(data: ml_collections.ConfigDict) -> Distortion:
+  """The distortion config.data names (checked)."""
+  return Distortion(
+      kind=data.test_distortion, level=data.test_distortion_level,
+      fraction=data.test_distortion_fraction, seed=data.subset_seed)

@@ -25,11 +25,13 @@ import ml_collections
 import numpy as np
 import tensorflow as tf
 
+from wcgen.data import distortion_ops
 from wcgen.data import distortions
 from wcgen.data import label_noise
 from wcgen.data import long_tail
 from wcgen.data import reduced
 from wcgen.data import sources
+from wcgen.data import specs
 from wcgen.errors import ConfigError
 
 Batch = Dict[str, jax.Array]
@@ -254,7 +256,7 @@ class Datasets:
       safe = tf.minimum(index, n - 1)  # padding repeats the last image
       x = to_unit_range(tf.gather(images, safe), size)
       if distorted:
-        x = distortions.distort_batch(
+        x = distortion_ops.distort_batch(
             x, safe, tf.gather(chosen, safe) & valid, self.distortion)
       return {"image": x * 2.0 - 1.0, "label": tf.gather(labels, safe),
               "mask": valid}
@@ -273,13 +275,6 @@ class Datasets:
       yield _to_global(sharding, global_batch, local)
 
 
-def distortion_from_config(data: ml_collections.ConfigDict
-                          ) -> distortions.Distortion:
-  return distortions.Distortion(
-      kind=data.test_distortion, level=data.test_distortion_level,
-      fraction=data.test_distortion_fraction, seed=data.subset_seed)
-
-
 def create_datasets(data: ml_collections.ConfigDict) -> Datasets:
   """Reads the dataset `data` (config.data) names and applies its bad-data
   transforms: from the training split it first holds out the validation
@@ -290,8 +285,8 @@ def create_datasets(data: ml_collections.ConfigDict) -> Datasets:
 
   Every choice is seeded by `data.subset_seed` (one stream each).
   """
-  spec = sources.get_spec(data.name)
-  distortion = distortion_from_config(data)  # checks its fields first
+  spec = specs.get_spec(data.name)
+  distortion = distortions.from_config(data)  # checks its fields first
   kwargs = dict(data_dir=data.data_dir, tfds_dir=data.tfds_dir,
                 download=data.download)
   train_x, train_y = sources.load_arrays(data.name, "train", **kwargs)

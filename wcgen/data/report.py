@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 import numpy as np
 
 from wcgen.data import input_pipeline
-from wcgen.data import sources
+from wcgen.data import specs
 from wcgen.core import image_grid
 from wcgen.core import files
 
@@ -44,7 +44,7 @@ def summarize(data: input_pipeline.Datasets) -> Dict[str, Any]:
 def format_table(summary: Dict[str, Any]) -> str:
   """Plain-text table of per-class counts, classes by name, for the
   console."""
-  names = sources.class_names(summary["dataset"])
+  names = specs.class_names(summary["dataset"])
   width = max(len("class"), *(len(n) for n in names))
   lines = [f"{'class':<{width}} {'train':>7} {'train(clean)':>12} "
            f"{'test':>6}"]
@@ -67,7 +67,7 @@ def class_histogram(summary: Dict[str, Any], path: str) -> None:
   ax.bar(classes - 0.2, clean, 0.4, label="train (clean labels)")
   ax.bar(classes + 0.2, noisy, 0.4, label="train (labels trained on)")
   ax.set_yscale("log")
-  ax.set_xticks(classes, sources.class_names(summary["dataset"]),
+  ax.set_xticks(classes, specs.class_names(summary["dataset"]),
                 rotation=45, ha="right", fontsize=8)
   ax.set_ylabel("images")
   ax.set_title(f"{summary['dataset']}: {summary['train_images']} training "
@@ -102,7 +102,7 @@ def label_noise_examples(data: input_pipeline.Datasets, path: str,
   flipped = flipped[:count]
   if not len(flipped):
     return 0
-  names = sources.class_names(data.name)
+  names = specs.class_names(data.name)
   fig = Figure(figsize=(1.5 * len(flipped), 1.8))
   axes = fig.subplots(1, len(flipped), squeeze=False)
   for ax, i in zip(axes[0], flipped):

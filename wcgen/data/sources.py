@@ -9,9 +9,8 @@ later `tfds.load("fashion_mnist", data_dir=...)` reads it unchanged.
 """
 
 import abc
-import dataclasses
 import os
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Tuple
 
 from absl import logging
 import numpy as np
@@ -22,86 +21,18 @@ from tensorflow_datasets.image_classification import mnist as tfds_mnist
 
 from wcgen.data import cifar_python
 from wcgen.data import idx
+from wcgen.data import specs
 from wcgen.data import svhn_mat
 from wcgen.errors import DataError
 
-# Debian's `dataset-fashion-mnist` installs the original IDX files here.
-DEBIAN_FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 # Environment variable naming a directory of raw data files.
 DATA_DIR_ENV = "WCGEN_DATA_DIR"
-
-_IDX_FILES = {
-    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
-}
 
 Split = Tuple[np.ndarray, np.ndarray]  # uint8 [N, H, W, C], int32 [N]
 
 
-@dataclasses.dataclass(frozen=True)
-class DatasetSpec:
-  """What a dataset is and how to find its raw files."""
-  tfds_name: str
-  num_classes: int
-  image_shape: Tuple[int, int, int]  # as stored, H W C
-  raw_files: Sequence[str]
-  raw_subdirs: Sequence[str]  # sub-directories of a data dir to look in
-  system_dirs: Sequence[str] = ()
-  install_hint: str = ""
-
-  @property
-  def class_names(self) -> Tuple[str, ...]:
-    """What each label means, for tables, plots and sample grids."""
-    return CLASS_NAMES[self.tfds_name]
-
-
-# As the datasets' own documentation names them (SVHN's label 0 is the
-# digit 0: tfds maps the original 10 to 0).
-CLASS_NAMES: Dict[str, Tuple[str, ...]] = {
-    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-    "mnist": tuple(str(d) for d in range(10)),
-    "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog",
-                "frog", "horse", "ship", "truck"),
-    "svhn_cropped": tuple(str(d) for d in range(10)),
-}
-
-
-def class_names(dataset: str) -> Tuple[str, ...]:
-  """Names of `dataset`'s classes, in label order."""
-  return get_spec(dataset).class_names
-
-
-DATASETS: Dict[str, DatasetSpec] = {
-    "fashion_mnist": DatasetSpec(
-        "fashion_mnist", 10, (28, 28, 1),
-        raw_files=_IDX_FILES["train"] + _IDX_FILES["test"],
-        raw_subdirs=("fashion_mnist", "fashion-mnist", ""),
-        system_dirs=(DEBIAN_FASHION_MNIST_DIR,),
-        install_hint="or run `apt-get install dataset-fashion-mnist`"),
-    "mnist": DatasetSpec(
-        "mnist", 10, (28, 28, 1),
-        raw_files=_IDX_FILES["train"] + _IDX_FILES["test"],
-        raw_subdirs=("mnist", "")),
-    "cifar10": DatasetSpec(
-        "cifar10", 10, (32, 32, 3),
-        raw_files=(cifar_python.TARBALL,),
-        raw_subdirs=("cifar10", "cifar-10", "")),
-    "svhn_cropped": DatasetSpec(
-        "svhn_cropped", 10, (32, 32, 3),
-        raw_files=(svhn_mat.FILES["train"], svhn_mat.FILES["test"]),
-        raw_subdirs=("svhn_cropped", "svhn", "")),
-}
-
-
-def get_spec(name: str) -> DatasetSpec:
-  if name not in DATASETS:
-    raise DataError(f"unknown dataset {name!r}; choose one of "
-                    f"{sorted(DATASETS)}")
-  return DATASETS[name]
-
-
-def find_raw_dir(spec: DatasetSpec, data_dir: str = "") -> Optional[str]:
+def find_raw_dir(spec: specs.DatasetSpec, data_dir: str = ""
+                 ) -> Optional[str]:
   """First directory holding all of the dataset's raw files, or None.
 
   Looks in `data_dir` (the config's), then $WCGEN_DATA_DIR (each with the
@@ -116,7 +47,7 @@ def find_raw_dir(spec: DatasetSpec, data_dir: str = "") -> Optional[str]:
   return None
 
 
-def _missing_message(spec: DatasetSpec, data_dir: str) -> str:
+def _missing_message(spec: specs.DatasetSpec, data_dir: str) -> str:
   where = data_dir or f"${DATA_DIR_ENV}"
   sub = spec.raw_subdirs[0]
   hint = f" {spec.install_hint}" if spec.install_hint else ""
@@ -160,7 +91,7 @@ class _LocalIdxMixin(_LocalFilesMixin):
 
   def _read_local(self):
     out = {}
-    for split, (images_name, labels_name) in _IDX_FILES.items():
+    for split, (images_name, labels_name) in specs.IDX_FILES.items():
       images_path = os.path.join(self.raw_dir, images_name)
       labels_path = os.path.join(self.raw_dir, labels_name)
       images = idx.read_idx(images_path)
@@ -229,7 +160,7 @@ def prepare(name: str, data_dir: str = "", tfds_dir: str = "",
   tfds writes into a temporary directory and renames it when complete, so a
   preparation killed half-way leaves nothing that a later run would read.
   """
-  spec = get_spec(name)
+  spec = specs.get_spec(name)
   tfds_dir = tfds_data_dir(tfds_dir)
   builder = tfds.builder(spec.tfds_name, data_dir=tfds_dir)
   if builder.is_prepared():
@@ -253,7 +184,7 @@ def missing_data(name: str, data_dir: str = "", tfds_dir: str = "",
   """None when `name` can be loaded (prepared in tfds, original files found,
   or download allowed); else the one-line message saying which files are
   missing and where they go. Reads nothing."""
-  spec = get_spec(name)
+  spec = specs.get_spec(name)
   if (download or find_raw_dir(spec, data_dir) is not None or
       tfds.builder(spec.tfds_name,
                    data_dir=tfds_data_dir(tfds_dir)).is_prepared()):

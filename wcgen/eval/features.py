@@ -33,8 +33,8 @@ def load_run(workdir: str):
                     "--workdir of a run of launch/main.py")
   with open(path) as f:
     config = ml_collections.ConfigDict(recorded_config.complete(json.load(f)))
-  from wcgen.data import sources  # pylint: disable=g-import-not-at-top
-  spec = sources.get_spec(config.data.name)
+  from wcgen.data import specs  # pylint: disable=g-import-not-at-top
+  spec = specs.get_spec(config.data.name)
   method = methods.create(config, spec.num_classes, spec.image_shape[-1])
   image_shape = (config.data.image_size,) * 2 + (spec.image_shape[-1],)
   state = method.init(jax.random.PRNGKey(0), image_shape)

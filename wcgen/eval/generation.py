@@ -25,6 +25,7 @@ import numpy as np
 
 from wcgen.data import input_pipeline
 from wcgen.data import sources
+from wcgen.data import specs
 from wcgen.errors import ConfigError
 from wcgen.eval import features as features_lib
 from wcgen.eval import frechet
@@ -100,7 +101,7 @@ class GeneratorScorer:
     config, method, state = features_lib.load_run(run_dir)
     feature_fn = self._feature_fn_for(config)
     labels = balanced_labels(self.num_samples,
-                             sources.get_spec(config.data.name).num_classes)
+                             specs.get_spec(config.data.name).num_classes)
     fake = features_lib.generated_images(method, state, labels,
                                          seed=self.seed)
     mu_real, sigma_real = self._real_statistics(config, feature_fn)

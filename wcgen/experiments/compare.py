@@ -9,7 +9,7 @@ are made on) beside the test accuracy read once at the end of each run.
 from typing import Any, Dict, List, Sequence
 
 from wcgen.core import results as results_lib
-from wcgen.data import sources
+from wcgen.data import specs
 
 # Each run of the comparison: overrides of the shared config. The best
 # re-balancing baseline at every budget measured so far is logit
@@ -31,7 +31,7 @@ def comparison_table(names: Sequence[str],
   """Markdown: one row per run, overall and per-class test accuracy, the
   classes named."""
   first = results[0]
-  classes = sources.class_names(first.dataset)
+  classes = specs.class_names(first.dataset)
   head = ("| run | val acc. | test acc. | test balanced | " +
           " | ".join(classes) + " |")
   lines = [head, "|" + "---|" * (4 + len(classes))]

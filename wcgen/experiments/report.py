@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 import numpy as np
 
 from wcgen.core import files
-from wcgen.data import sources
+from wcgen.data import specs
 from wcgen.errors import DataError
 from wcgen.experiments.tables import Table
 
@@ -146,7 +146,7 @@ def _class_names(result, k: int) -> Sequence[str]:
   """The class names of a run's dataset (from its recorded config), or the
   class indices for a dataset wcgen does not know."""
   try:
-    names = sources.class_names(result.config["data"]["name"])
+    names = specs.class_names(result.config["data"]["name"])
   except (KeyError, TypeError, DataError):  # an unknown dataset
     return [str(c) for c in range(k)]
   return names if len(names) == k else [str(c) for c in range(k)]

@@ -21,7 +21,7 @@ from scipy import stats
 
 from wcgen.core import files
 from wcgen.core import results as results_lib
-from wcgen.data import sources
+from wcgen.data import specs
 from wcgen.errors import ConfigError
 from wcgen.experiments import tables
 from wcgen.train import posthoc
@@ -333,7 +333,7 @@ def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
   if not results:
     return "No run finished yet.\n"
   first = next(iter(results.values()))[0]
-  names = sources.class_names(first.dataset)
+  names = specs.class_names(first.dataset)
   k = len(first.train_class_counts)
   per_class = [r.val_per_class_accuracy for runs in results.values()
                for r in runs if r.val_per_class_accuracy is not None]

@@ -21,7 +21,9 @@ import numpy as np
 
 from wcgen import classification_losses
 from wcgen.core import files
+from wcgen.core import mesh as mesh_lib
 from wcgen.core import results as results_lib
+from wcgen.data import distortions as distortions_lib
 from wcgen.data import input_pipeline
 from wcgen.errors import ConfigError, DataError
 from wcgen.eval import accuracy
@@ -88,7 +90,7 @@ def score_distorted(workdir: str, distortions: Sequence[Dict[str, Any]],
   if split == "validation" and not data.has_validation:
     raise ConfigError(f"{workdir} was trained without a validation split "
                       "(data.validation_per_class=0); score the test split")
-  mesh = trainer.make_mesh()
+  mesh = mesh_lib.make_mesh()
   state = jax.device_put(state, NamedSharding(mesh, P()))
   offset = np.asarray(classification_losses.posthoc_offset(
       config.loss.posthoc_tau, data.train_class_counts))
@@ -100,7 +102,7 @@ def score_distorted(workdir: str, distortions: Sequence[Dict[str, Any]],
     data_config.update_from_flattened_dict(
         {k.split(".", 1)[1]: v for k, v in overrides.items()})
     distorted = dataclasses.replace(
-        data, distortion=input_pipeline.distortion_from_config(data_config))
+        data, distortion=distortions_lib.from_config(data_config))
     if overrides and not distorted.distortion.active:
       raise ConfigError(f"{overrides} distort no image; give "
                         "data.test_distortion (gaussian or salt_pepper)")

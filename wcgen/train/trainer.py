@@ -33,13 +33,15 @@ import numpy as np
 from wcgen import classification_losses
 from wcgen import methods
 from wcgen.data import input_pipeline
-from wcgen.data import sources
+from wcgen.data import specs
 from wcgen.eval import accuracy
 from wcgen.eval import features
 from wcgen.eval import fidelity
 from wcgen.errors import ConfigError, DataError, DivergedError, Stopped
 from wcgen.errors import WcgenError
 from wcgen.core import image_grid
+from wcgen.core import jsonl_writer
+from wcgen.core import mesh as mesh_lib
 from wcgen.core import checkpointing
 from wcgen.core import files
 from wcgen.core import recorded_config
@@ -170,16 +172,6 @@ class ConsoleProgress(periodic_actions.ReportProgress):
     logging.info("%s", "  ".join([line] + shown))
     if self._writer is not None:
       self._writer.write_scalars(step, {"steps_per_sec": rate})
-
-
-def make_mesh() -> jax.sharding.Mesh:
-  """A 1-D mesh over every device of every process: pure data parallelism.
-
-  Auto axes: XLA propagates the batch sharding through the step (explicit
-  sharding mode would need every intermediate annotated).
-  """
-  return jax.make_mesh((jax.device_count(),), ("data",),
-                       axis_types=(jax.sharding.AxisType.Auto,))
 
 
 def _sample_grid(sample_fn, state, config, data, per_sample: bool
@@ -324,7 +316,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                         is_chief: bool) -> Dict[str, Any]:
   """train_and_evaluate's body, with the workdir held and checked."""
 
-  mesh = make_mesh()
+  mesh = mesh_lib.make_mesh()
   replicated = NamedSharding(mesh, P())
   batch_sharding = NamedSharding(mesh, P("data"))
 
@@ -368,7 +360,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   tensorboard = metric_writers.SummaryWriter(workdir) if is_chief else None
   writer = metric_writers.MultiWriter([
       tensorboard,
-      files.JsonlWriter(os.path.join(workdir, "metrics.jsonl"), start_step),
+      jsonl_writer.JsonlWriter(os.path.join(workdir, "metrics.jsonl"), start_step),
   ] if is_chief else [])
   log = writer.write_scalars
 
@@ -382,7 +374,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   count_fn = correct_counts_fn(method, offset, data.num_classes, mesh)
 
   sample_fn = jax.jit(method.sample, out_shardings=replicated)
-  class_names = sources.class_names(config.data.name)
+  class_names = specs.class_names(config.data.name)
   # Issue 15's diagnostic: per class, how much of Q still carries its class.
   fidelity_probe = (fidelity.FidelityProbe(
       method, data, config.schedule.fidelity_per_class, config.seed,

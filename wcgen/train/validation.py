@@ -4,10 +4,10 @@ import ml_collections
 
 from wcgen import methods
 from wcgen import models
-from wcgen.data import input_pipeline
+from wcgen.data import distortions
 from wcgen.data import label_noise
 from wcgen.data import long_tail
-from wcgen.data import sources
+from wcgen.data import specs
 from wcgen.errors import ConfigError
 from wcgen.errors import check_one_of
 from wcgen.errors import check_positive_int
@@ -25,13 +25,13 @@ def _validate_data(data: ml_collections.ConfigDict) -> None:
     raise ConfigError(f"data.train_fraction must be in (0, 1], got "
                       f"{data.train_fraction}; the paper uses 0.2 and 0.3")
   label_noise.check(data.label_noise, data.label_noise_rate,
-                    sources.get_spec(data.name).num_classes
-                    if data.name in sources.DATASETS else 10)
+                    specs.get_spec(data.name).num_classes
+                    if data.name in specs.DATASETS else 10)
   if data.sampling not in ("uniform", "class_balanced"):
     raise ConfigError(f"unknown data.sampling {data.sampling!r}; choose "
                       "'uniform' or 'class_balanced'")
   # The Distortion dataclass checks kind, level and fraction.
-  input_pipeline.distortion_from_config(data)
+  distortions.from_config(data)
 
 
 def _validate_augment(augment: ml_collections.ConfigDict) -> None:
@@ -74,7 +74,7 @@ def _validate_schedule(schedule: ml_collections.ConfigDict,
 def validate_config(config: ml_collections.ConfigDict,
                     device_count: int) -> None:
   """Raises ConfigError naming the first bad field and what to do."""
-  check_one_of("data.name", config.data.name, sorted(sources.DATASETS))
+  check_one_of("data.name", config.data.name, sorted(specs.DATASETS))
   _validate_data(config.data)
   _validate_augment(config.data.augment)
   # Each subtree is checked by the code that builds from it.
