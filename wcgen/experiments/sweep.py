@@ -288,9 +288,11 @@ def _versus_cell(values: List[float], base: List[float]) -> str:
   return f"{100 * delta:+.2f} (t {t:.1f}, df {df:.1f}, p {p:.3f})"
 
 
+Columns = Dict[str, Dict[str, List[float]]]  # {title: {run name: values}}
+
+
 def versus(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
-           against: str, extra: Optional[Dict[str, Dict[str, List[float]]]]
-           = None) -> str:
+           against: str, extra: Optional[Columns] = None) -> str:
   """Markdown table of every run against the run `against`, column by
   column (validation accuracy, test accuracy where read, then `extra`'s):
   the difference of the means in points, Welch's t over the seeds, its
