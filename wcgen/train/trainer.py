@@ -360,7 +360,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   tensorboard = metric_writers.SummaryWriter(workdir) if is_chief else None
   writer = metric_writers.MultiWriter([
       tensorboard,
-      jsonl_writer.JsonlWriter(os.path.join(workdir, "metrics.jsonl"), start_step),
+      jsonl_writer.JsonlWriter(os.path.join(workdir, "metrics.jsonl"),
+                               start_step),
   ] if is_chief else [])
   log = writer.write_scalars
 
