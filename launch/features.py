@@ -8,7 +8,9 @@ Fréchet Classifier Distance (FCD) of generated images (the paper's Fig.
 
 The features are the penultimate layer of --reference_workdir's classifier
 (an ERM run on the full balanced training set, `--config.data.imbalance_
-factor=1`), or of --workdir's own classifier if none is given. Writes
+factor=1`), or of --workdir's own classifier if none is given. A
+per-sample run (Eq. 8's G(x_i, y_i, z)) perturbs training images of its own
+training split, as in training. Writes
 tsne.png and fcd.json into --out (default: --workdir). FCD is not FID:
 never compare it with the paper's FID numbers.
 """
@@ -54,13 +56,16 @@ def make_plots():
   labels = np.resize(np.arange(data.num_classes), n).astype(np.int32)
   groups = {"real test images": (features.penultimate_features(
       ref[1], ref[2], real_x), real_y)}
-  runs = [("worst-case samples", method, state)]
+  runs = [("worst-case samples", data, method, state)]
   if FLAGS.gan_workdir:
-    _, gan_method, gan_state = features.load_run(FLAGS.gan_workdir)
-    runs.insert(0, ("GAN samples", gan_method, gan_state))
+    gan_config, gan_method, gan_state = features.load_run(FLAGS.gan_workdir)
+    gan_data = (input_pipeline.create_datasets(gan_config.data)
+                if gan_method.per_sample else None)
+    runs.insert(0, ("GAN samples", gan_data, gan_method, gan_state))
   fcd = {}
-  for name, m, s in runs:
-    fake = features.generated_images(m, s, labels)
+  for name, run_data, m, s in runs:
+    # A per-sample G perturbs training images of its own run's data.
+    fake = features.run_samples(m, s, labels, run_data)
     groups[name] = (features.penultimate_features(ref[1], ref[2], fake),
                     labels)
     fcd[name] = frechet.feature_distance(groups["real test images"][0],

@@ -467,3 +467,23 @@ def test_fashion_mnist_stand_in_table_smoke(tiny_data, tmp_path):
   assert line.split(" | ")[1].strip(" |") == (
       f"{100 * result['accuracy']:.2f}")
   assert written["md"].endswith("table2fm.md")
+  # Fig. 2's pictures and the FCD of this per-sample run: its G perturbs
+  # training images of the asked classes, within the configured bound,
+  # the seeds it was given and not others; without its data it says so.
+  from wcgen.data import input_pipeline  # pylint: disable=g-import-not-at-top
+  from wcgen.eval import features, generation  # pylint: disable=g-import-not-at-top
+  config, method, state = features.load_run(run)
+  data = input_pipeline.create_datasets(config.data)
+  labels = generation.balanced_labels(20, 10)
+  fake = features.run_samples(method, state, labels, data, seed=3)
+  seeds = features.seed_images(data, labels, np.random.default_rng(3))
+  others = features.seed_images(data, labels, np.random.default_rng(4))
+  assert np.max(np.abs(fake - seeds)) <= (
+      config.model.generator.perturbation_bound + 1e-6)
+  assert np.mean(np.abs(fake - seeds)) < 0.5 * np.mean(np.abs(fake - others))
+  with pytest.raises(ValueError, match="pass the run's data"):
+    features.run_samples(method, state, labels)
+  fcd = generation.GeneratorScorer(
+      "fcd", 20, generation.classifier_feature_fn_for({"fashion_mnist": run}),
+      source=run)(run)
+  assert np.isfinite(fcd) and fcd >= 0

@@ -32,7 +32,7 @@ def test_identity_generator_scores_like_its_seed_images(tiny_config, tmp_path):
   result = fidelity.class_fidelity(game, state, reference, ref_state, data,
                                    per_class=3, seed=5)
   labels = np.repeat(np.arange(10), 3)
-  seeds = fidelity.seed_images(data, labels, np.random.default_rng(5))
+  seeds = features.seed_images(data, labels, np.random.default_rng(5))
   for key, (m, s) in (("c_on_q", (game, state)),
                       ("reference_on_q", (reference, ref_state))):
     direct = fidelity.per_class_accuracy(fidelity.predictions(m, s, seeds),
@@ -114,7 +114,7 @@ def test_fidelity_probe_judges_fixed_seeds_like_the_direct_path(tiny_config):
   game = methods.create(tiny_config, 10, 1)
   state = game.init(jax.random.PRNGKey(0), data.image_shape)
   labels = np.repeat(np.arange(10), 4)
-  seeds = fidelity.seed_images(data, labels, np.random.default_rng(7))
+  seeds = features.seed_images(data, labels, np.random.default_rng(7))
   centres = jnp.asarray(np.quantile(seeds.mean((1, 2, 3)),
                                     np.linspace(0, 1, 10)))
   brightness = lambda x: -jnp.abs(x.mean((1, 2, 3))[:, None] - centres)

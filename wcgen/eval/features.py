@@ -21,6 +21,7 @@ from wcgen.errors import DataError
 from wcgen.core import checkpointing
 from wcgen.core import files
 from wcgen.core import recorded_config
+from wcgen.data import input_pipeline
 
 Group = Tuple[np.ndarray, np.ndarray]  # features [N, D], labels [N]
 
@@ -73,6 +74,33 @@ def generated_images(method, state, labels: np.ndarray, seed: int = 0,
                     jnp.asarray(labels[i:i + batch_size]), **extra)
     out.append(np.asarray(images))
   return np.concatenate(out)
+
+
+def seed_images(data: input_pipeline.Datasets, labels: np.ndarray,
+                rng: np.random.Generator) -> np.ndarray:
+  """For each label, a training image of that class (drawn with
+  replacement, as the class-balanced stream does), in [-1, 1]: what a
+  per-sample generator perturbs."""
+  index = np.array([rng.choice(np.flatnonzero(data.train_labels == y))
+                    for y in labels])
+  return input_pipeline.preprocess_images(
+      data.train_images[index], data.image_shape[0]).numpy()
+
+
+def run_samples(method, state, labels: np.ndarray,
+                data: Optional[input_pipeline.Datasets] = None,
+                seed: int = 0) -> np.ndarray:
+  """Samples of a run's generator for `labels`, whatever its form: the
+  paper's G(z, y) draws them from noise; a per-sample G(x_i, y_i, z)
+  perturbs training images of those labels from `data` (the run's own
+  training split; drawn with `seed`), which it then needs."""
+  seeds = None
+  if method.per_sample:
+    if data is None:
+      raise ValueError("a per-sample generator perturbs training images: "
+                       "pass the run's data")
+    seeds = seed_images(data, labels, np.random.default_rng(seed))
+  return generated_images(method, state, labels, seed, seeds=seeds)
 
 
 def tsne(features: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -21,16 +21,6 @@ from wcgen.data import input_pipeline
 from wcgen.eval import features
 
 
-def seed_images(data: input_pipeline.Datasets, labels: np.ndarray,
-                rng: np.random.Generator) -> np.ndarray:
-  """For each label, a training image of that class (drawn with
-  replacement, as the class-balanced stream does), in [-1, 1]."""
-  index = np.array([rng.choice(np.flatnonzero(data.train_labels == y))
-                    for y in labels])
-  return input_pipeline.preprocess_images(
-      data.train_images[index], data.image_shape[0]).numpy()
-
-
 def predictions(method, state, images: np.ndarray,
                 batch_size: int = 500) -> np.ndarray:
   """The method's classifier's predicted labels (inference mode)."""
@@ -53,10 +43,7 @@ def class_fidelity(method, state, reference_method, reference_state,
   """{"c_on_q", "reference_on_q"}: per-class accuracy [K] on `per_class`
   generated images of every class."""
   labels = np.repeat(np.arange(data.num_classes), per_class).astype(np.int32)
-  seeds = (seed_images(data, labels, np.random.default_rng(seed))
-           if method.per_sample else None)
-  images = features.generated_images(method, state, labels, seed,
-                                     seeds=seeds)
+  images = features.run_samples(method, state, labels, data, seed)
   return {
       "c_on_q": per_class_accuracy(predictions(method, state, images), labels,
                                    data.num_classes),
@@ -97,7 +84,8 @@ class FidelityProbe:
     self.num_classes = data.num_classes
     self.labels = np.repeat(np.arange(data.num_classes),
                             per_class).astype(np.int32)
-    seeds = (seed_images(data, self.labels, np.random.default_rng(seed))
+    seeds = (features.seed_images(data, self.labels,
+                                  np.random.default_rng(seed))
              if method.per_sample else None)
     key = jax.random.fold_in(jax.random.PRNGKey(seed), 0xF1D)
     labels = jnp.asarray(self.labels)

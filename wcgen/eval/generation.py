@@ -102,8 +102,10 @@ class GeneratorScorer:
     feature_fn = self._feature_fn_for(config)
     labels = balanced_labels(self.num_samples,
                              specs.get_spec(config.data.name).num_classes)
-    fake = features_lib.generated_images(method, state, labels,
-                                         seed=self.seed)
+    data = (input_pipeline.create_datasets(config.data)
+            if method.per_sample else None)
+    fake = features_lib.run_samples(method, state, labels, data,
+                                    seed=self.seed)
     mu_real, sigma_real = self._real_statistics(config, feature_fn)
     value = frechet.frechet_distance(
         *frechet.gaussian_statistics(feature_fn(fake)), mu_real, sigma_real)
