@@ -161,6 +161,12 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   config.method.reference_run = ""
   config.method.fake_filter = "none"
   config.method.fake_filter_threshold = 0.5
+  # Ours (session 10): weight of the reference's cross-entropy on G's
+  # samples in G's loss (needs reference_run): G must fool C with images
+  # the reference still gives their class. The filter above let G's
+  # samples leave their class unopposed (docs/RESULTS.md, lever 5); this
+  # asks G to keep it. 0 = off, the default (Eq. 10's G).
+  config.method.generator_fidelity_weight = 0.0
   # Ours: steps of plain conditional WGAN-GP (G without the CE term, C on
   # real data only) before the game starts; 0 = the paper's game throughout.
   # An untrained G's samples carry no class signal: training C on them, and

@@ -53,6 +53,10 @@ def _raw_dir_with(tmp_path, damage):
 # (name, config overrides, expected part of the one line)
 CONFIG_CASES = [
     ("eps zero", {"method.eps": 0.0}, "eps must be > 0"),
+    ("generator fidelity without a reference",
+     {"method.generator_fidelity_weight": 1.0},
+     "generator_fidelity_weight needs a reference classifier: set "
+     "--config.method.reference_run"),
     ("imbalance factor < 1", {"data.imbalance_factor": 0.5},
      "imbalance_factor must be >= 1"),
     ("unknown method", {"method.name": "magic"}, "unknown method.name 'magic'"),

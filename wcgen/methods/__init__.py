@@ -151,7 +151,9 @@ def _game(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
       # finished run), nothing is filtered: only training filters.
       fake_filter=(method.fake_filter if reference_logits_fn is not None
                    else "none"),
-      fake_filter_threshold=method.fake_filter_threshold)
+      fake_filter_threshold=method.fake_filter_threshold,
+      generator_fidelity_weight=(method.generator_fidelity_weight
+                                 if reference_logits_fn is not None else 0.0))
 
 
 # Each method's builder, by name; docs/METHODS.md has a paragraph on each.
@@ -206,6 +208,13 @@ def validate(method: ml_collections.ConfigDict) -> None:
     raise ConfigError(f"method.fake_filter={method.fake_filter!r} needs a "
                       "reference classifier: set --config.method.reference_run"
                       "=WORKDIR of a finished run on the same data (e.g. ERM)")
+  if method.generator_fidelity_weight < 0:
+    raise ConfigError(f"method.generator_fidelity_weight must be >= 0, got "
+                      f"{method.generator_fidelity_weight}")
+  if method.generator_fidelity_weight and not method.reference_run:
+    raise ConfigError("method.generator_fidelity_weight needs a reference "
+                      "classifier: set --config.method.reference_run=WORKDIR "
+                      "of a finished run on the same data (e.g. ERM)")
   if not 0 < method.fake_filter_threshold <= 1:
     raise ConfigError(f"method.fake_filter_threshold must be in (0, 1], got "
                       f"{method.fake_filter_threshold}")

@@ -123,6 +123,13 @@ class WorstCaseGame:
   reference_logits_fn: Optional[Callable[[jax.Array], jax.Array]] = None
   fake_filter: str = "none"  # "probability" or "threshold"
   fake_filter_threshold: float = 0.5
+  # Weight of the reference's cross-entropy on G's samples in G's loss
+  # (needs reference_logits_fn): G is then asked for images that C gets
+  # wrong and a classifier trained on the real data still gives their
+  # class -- a worst case that keeps its class, where the filter above
+  # only drops the samples that left theirs (and so stops C from pulling
+  # G back). 0 leaves G's loss as Eq. 10's.
+  generator_fidelity_weight: float = 0.0
 
   def __post_init__(self):
     if self.divergence not in ("wasserstein", "js"):
@@ -142,6 +149,12 @@ class WorstCaseGame:
                        f"{objectives.FAKE_FILTERS}, got {self.fake_filter!r}")
     if self.fake_filter != "none" and self.reference_logits_fn is None:
       raise ValueError(f"fake_filter={self.fake_filter!r} needs a reference "
+                       "classifier (reference_logits_fn)")
+    if self.generator_fidelity_weight < 0:
+      raise ValueError(f"generator_fidelity_weight must be >= 0, got "
+                       f"{self.generator_fidelity_weight}")
+    if self.generator_fidelity_weight and self.reference_logits_fn is None:
+      raise ValueError("generator_fidelity_weight needs a reference "
                        "classifier (reference_logits_fn)")
 
   @property
@@ -302,6 +315,13 @@ class WorstCaseGame:
       extra = {"transport_cost": cost,
                "perturbation_rms": jnp.sqrt(jnp.mean(
                    jnp.square(fake - seeds)))}
+    if self.generator_fidelity_weight:
+      # The frozen reference's weights are constants of the step: the
+      # gradient reaches G's parameters through the images only.
+      reference_ce = objectives.cross_entropy(
+          self.reference_logits_fn(fake), labels)
+      loss += self.generator_fidelity_weight * reference_ce
+      extra["g_reference_ce"] = reference_ce
     # c_acc_fake_eval: C in inference mode on G's samples, i.e. what G
     # attacks and what the deployed C would score on them (c_acc_fake is
     # C in training mode: batch statistics and dropout).
