@@ -1,6 +1,7 @@
 """The main job's table: runs side by side, classes by name; the
 validation sweep's summary; the results schema they read."""
 
+import dataclasses
 import json
 import os
 
@@ -50,17 +51,23 @@ def test_sweep_summary_is_mean_and_std_over_seeds_by_name():
   # mean 82.00, sample std of (80, 84) = 2.83; the rarest class 50.00.
   assert row.startswith("| erm_800 | 2 | 82.00 ± 2.83 | 82.00 ± 2.83 |")
   assert "| 50.00 ± 0.00 | 80.00 ± 0.00 | 2.0 |" in row
+  assert row.endswith("| 2.0 | - |")  # no commit recorded by these runs
   assert "other" not in text  # not run yet
   assert "`method.name='erm'`" in text
   assert "hardest" not in header  # the lowest class is a rarest one
-  # Shirt (class 6) lowest over all the runs listed: its own column.
-  shirt = _result(0.8, 0.84)
+  # Shirt (class 6) lowest over all the runs listed: its own column. The
+  # commits that finished the seeds, each once.
+  shirt = dataclasses.replace(_result(0.8, 0.84), code_version="f" * 40)
   shirt.val_per_class_accuracy[6] = 0.1
-  text = sweep.summary({"erm_800": [_result(0.8, 0.80), shirt]}, runs)
+  first = dataclasses.replace(_result(0.8, 0.80),
+                              code_version="a" * 40 + "+dirty")
+  text = sweep.summary({"erm_800": [first, shirt, shirt]}, runs)
   header, _, row = text.splitlines()[:3]
+  assert header.endswith("| code |")
+  assert row.endswith("| aaaaaaa+dirty, fffffff |")
   assert "| few | Shirt (hardest) | Bag | Ankle boot |" in header
-  # Shirt: mean of 80 and 10 = 45.00, sample std 49.50.
-  assert "| - | 45.00 ± 49.50 | 82.00 ± 2.83 | 50.00 ± 0.00 |" in row
+  # Shirt: mean of 80, 10 and 10 = 33.33, sample std 40.41.
+  assert "| - | 33.33 ± 40.41 |" in row
 
 
 def test_welch_against_the_closed_form_with_two_degrees_of_freedom():
@@ -212,8 +219,8 @@ def test_distorted_validation_columns(finished_run, tmp_path):
   assert extra == {"val G(0.3)": {"run": [direct["accuracy"]] * 2}}
   text = sweep.summary({"run": [finished, finished]}, [("run", {})], extra)
   header, _, row = text.splitlines()[:3]
-  assert header.endswith("| min/run | val G(0.3) |")
-  assert row.endswith(f"| {100 * direct['accuracy']:.2f} ± 0.00 |")
+  assert header.endswith("| min/run | val G(0.3) | code |")
+  assert f"| {100 * direct['accuracy']:.2f} ± 0.00 | " in row
   # --final: the test split, clean and distorted, read once per run.
   final = sweep.posthoc_columns(str(tmp_path), ["run"], range(3),
                                 ["gaussian:0.3"], split="test", clean=True)
@@ -277,10 +284,10 @@ def test_report_reads_the_test_set_only_for_the_final_runs(finished_run,
                              figure_path=figure)
   assert drawn == figure and os.path.getsize(figure) > 1000
   header, _, chosen, other = text.splitlines()[:4]
-  assert header.endswith("| val G(0.3) | test | test G(0.3) |")
-  assert chosen.endswith(f"| {100 * finished.test_accuracy:.2f} | " +
-                         chosen.rsplit("|", 2)[1].strip() + " |")
-  assert other.endswith("| - | - |")
+  assert header.endswith("| val G(0.3) | test | test G(0.3) | code |")
+  cells = lambda row: [c.strip() for c in row.strip("|").split("|")]
+  assert cells(chosen)[-3] == f"{100 * finished.test_accuracy:.2f}"
+  assert cells(chosen)[-2] != "-" and cells(other)[-3:-1] == ["-", "-"]
   assert os.path.exists(tmp_path / "chosen" / "seed0" / "posthoc" /
                         "test.json")
   assert not os.path.exists(tmp_path / "other" / "seed0" / "posthoc" /

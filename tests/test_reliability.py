@@ -427,3 +427,34 @@ def test_another_configs_intact_checkpoint_is_refused_not_moved(run_dir,
   ckpt = checkpointing.Checkpointer(os.path.join(copy, "checkpoints"))
   assert int(ckpt.restore_or(_target(config)).step) == 4
   ckpt.close()
+
+
+def test_results_name_the_commit_of_the_code(run_dir, tmp_path, monkeypatch):
+  """results.json records which tree ran it: git's HEAD of the checkout
+  holding wcgen, "+dirty" when a tracked file differs from it, None
+  outside a git checkout (checked on a repository made here)."""
+  from wcgen.core import code_version  # pylint: disable=g-import-not-at-top
+  _, workdir = run_dir
+  with open(os.path.join(workdir, "results.json")) as f:
+    assert json.load(f)["code_version"] == code_version.describe()
+  git = lambda *a: subprocess.run(
+      ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c",
+       "user.email=t@t", *a], capture_output=True, text=True, check=True
+  ).stdout.strip()
+  monkeypatch.setattr(code_version, "_PACKAGE_DIR", str(tmp_path))
+  code_version.describe.cache_clear()
+  try:
+    assert code_version.describe() is None  # not a checkout (yet)
+    git("init", "-q")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    git("add", "a.py")
+    git("commit", "-qm", "one")
+    head = git("rev-parse", "HEAD")
+    code_version.describe.cache_clear()
+    assert code_version.describe() == head
+    (tmp_path / "a.py").write_text("x = 2\n")
+    (tmp_path / "untracked.txt").write_text("not code\n")
+    code_version.describe.cache_clear()
+    assert code_version.describe() == head + "+dirty"
+  finally:
+    code_version.describe.cache_clear()

@@ -47,6 +47,9 @@ class RunResults:
   test_distortion: Optional[Dict[str, Any]] = None
   validation_images: int = 0
   evaluated_classifier: str = ""
+  # The commit of the code that finished the run ("+dirty" when tracked
+  # files differed from it; core.code_version); None if not recorded.
+  code_version: Optional[str] = None
 
   def metric(self, name: str) -> Optional[float]:
     """A score by its field name (a table column's metric)."""

@@ -322,6 +322,14 @@ def versus(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
   return "\n".join(lines) + "\n"
 
 
+def _code_versions(runs: Sequence[results_lib.RunResults]) -> str:
+  """The commits (short, "+dirty" kept) that finished the runs, each once,
+  in seed order; "-" for a run that did not record one."""
+  short = [(r.code_version[:7] + ("+dirty" if r.code_version.endswith(
+      "+dirty") else "")) if r.code_version else "-" for r in runs]
+  return ", ".join(dict.fromkeys(short))
+
+
 def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
             extra: Optional[Dict[str, Dict[str, List[float]]]] = None
             ) -> str:
@@ -330,7 +338,8 @@ def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
   accuracy over all the runs listed, when it is not one of the two rarest)
   and the two rarest classes (by name), test accuracy where it was read,
   wall time, then `extra`'s columns ({title: {run name: [values]}}, e.g.
-  distorted_validation's); then each run's overrides."""
+  distorted_validation's), and the commits that produced the runs; then
+  each run's overrides."""
   extra = extra or {}
   if not results:
     return "No run finished yet.\n"
@@ -346,9 +355,9 @@ def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
             names[c] for c in shown]
   lines = ["| run | seeds | val acc. | many | medium | few | " +
            " | ".join(titles) + " | test acc. | min/run |" +
-           "".join(f" {t} |" for t in extra),
+           "".join(f" {t} |" for t in extra) + " code |",
            "|---|---|---|---|---|---|" + "---|" * len(shown) + "---|---|" +
-           "---|" * len(extra)]
+           "---|" * len(extra) + "---|"]
   for name, _ in sweep:
     runs = results.get(name)
     if not runs:
@@ -365,7 +374,8 @@ def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
         f"{_mean_std([r.test_accuracy for r in runs])} | "
         f"{minutes / 60:.1f} |" +
         "".join(f" {_mean_std(column.get(name, []))} |"
-                for column in extra.values()))
+                for column in extra.values()) +
+        f" {_code_versions(runs)} |")
   lines += ["", "Overrides of each run (on the base config):", ""]
   lines += [f"- `{name}`: " + (", ".join(f"`{k}={v!r}`"
                                          for k, v in overrides.items()) or

@@ -43,6 +43,7 @@ from wcgen.core import image_grid
 from wcgen.core import jsonl_writer
 from wcgen.core import mesh as mesh_lib
 from wcgen.core import checkpointing
+from wcgen.core import code_version
 from wcgen.core import files
 from wcgen.core import recorded_config
 from wcgen.core import results as results_lib
@@ -531,6 +532,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       test_distortion=dataclasses.asdict(data.distortion),
       validation_images=int(len(data.validation_labels)),
       evaluated_classifier="final step (no test-set model selection)",
+      code_version=code_version.describe(),
       config=config.to_dict())
   if is_chief:
     files.atomic_write_json(os.path.join(workdir, "results.json"),

@@ -1,0 +1,32 @@
+"""Which tree of the code produced a run: recorded in its results.json so
+that a number in docs/RESULTS.md can name its commit from the run itself,
+not from the memory of whoever ran it."""
+
+import functools
+import os
+import subprocess
+from typing import Optional
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _git(*args: str) -> Optional[str]:
+  try:
+    out = subprocess.run(["git", "-C", _PACKAGE_DIR, *args],
+                         capture_output=True, text=True, timeout=30)
+  except (OSError, subprocess.SubprocessError):
+    return None
+  return out.stdout.strip() if out.returncode == 0 else None
+
+
+@functools.lru_cache(maxsize=None)
+def describe() -> Optional[str]:
+  """The commit of the checkout that holds the wcgen package, with
+  "+dirty" when tracked files differ from it; None when the package is
+  not in a git checkout (e.g. installed from a wheel) or git is missing.
+  Computed once per process."""
+  commit = _git("rev-parse", "HEAD")
+  if not commit:
+    return None
+  changed = _git("status", "--porcelain", "--untracked-files=no")
+  return commit + ("+dirty" if changed else "")
