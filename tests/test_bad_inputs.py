@@ -53,6 +53,9 @@ def _raw_dir_with(tmp_path, damage):
 # (name, config overrides, expected part of the one line)
 CONFIG_CASES = [
     ("eps zero", {"method.eps": 0.0}, "eps must be > 0"),
+    ("generator rate decaying to zero",
+     {"optim.generator.final_lr_fraction": 0.0},
+     "optim.generator.final_lr_fraction must be in (0, 1]"),
     ("generator fidelity without a reference",
      {"method.generator_fidelity_weight": 1.0},
      "generator_fidelity_weight needs a reference classifier: set "

@@ -125,3 +125,36 @@ def test_protocol_says_which_methods_have_a_generator(tiny_config):
     else:
       with pytest.raises(ValueError, match="no generator"):
         method.sample(state, jax.random.PRNGKey(1), labels)
+
+
+def test_generator_rate_decays_with_the_classifiers_on_the_global_step(
+    tiny_config):
+  """optim.generator.final_lr_fraction < 1: Adam's first update of a
+  constant-sign gradient is -lr, so G's k-th update shows the rate it
+  used; it must be C's cosine rate (by the formula) at global step
+  warm-up + k when G is frozen in the warm-up, and the constant rate by
+  default."""
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  import math  # pylint: disable=g-import-not-at-top
+  config = tiny_config
+  config.schedule.num_train_steps, config.method.warmup_steps = 100, 40
+  config.method.gan_during_warmup = False
+  config.optim.generator.final_lr_fraction = 0.1
+  rate = lambda t: 2e-4 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t / 100)))
+
+  def first_step_size(tx, updates_before):
+    params = {"w": jnp.zeros(3)}
+    state = tx.init(params)
+    for _ in range(updates_before):  # the same gradient: Adam stays at -lr
+      step, state = tx.update({"w": jnp.ones(3)}, state, params)
+    step, state = tx.update({"w": jnp.ones(3)}, state, params)
+    return -float(step["w"][0])
+
+  game = methods.create(config, 10, 1, [10] * 10)
+  for k in (0, 30):
+    np.testing.assert_allclose(first_step_size(game.generator_tx, k),
+                               rate(40 + k), rtol=1e-4)
+  config.optim.generator.final_lr_fraction = 1.0
+  game = methods.create(config, 10, 1, [10] * 10)
+  np.testing.assert_allclose(first_step_size(game.generator_tx, 30), 2e-4,
+                             rtol=1e-4)

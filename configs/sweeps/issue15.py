@@ -231,6 +231,17 @@ SWEEPS = {
           "method.reference_run": REFERENCE_RUN,
           "schedule.fidelity_per_class": 50,
           "method.generator_fidelity_weight": 2.0}),
+        # In that run the judge kept 90% of Q to step 2800, then G outran a
+        # C whose cosine rate had decayed to ~1% (G's CE on C 0.7 -> 9.4 in
+        # the last 400 steps): the same run with G's rate decaying with
+        # C's, on the global step, to the same 1%.
+        (f"per_sample_la_eps3_glr6e-4_judge2_gdecay_{BUDGET}",
+         {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP,
+          "optim.generator.lr": 6e-4, "loss.name": "logit_adjusted",
+          "method.reference_run": REFERENCE_RUN,
+          "schedule.fidelity_per_class": 50,
+          "method.generator_fidelity_weight": 2.0,
+          "optim.generator.final_lr_fraction": 0.01}),
     ],
     # Lever 3's explicit transport cost (Eq. 4-5's Lagrangian, WRM's form)
     # on lever 4's game: G pays transport_weight * mean ||G(x_i, z) - x_i||^2

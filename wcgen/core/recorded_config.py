@@ -89,7 +89,9 @@ FIELDS_ADDED_LATER: Dict[str, Any] = {"method.gan_during_warmup": True,
                                       "method.control_attack_steps": 1,
                                       "schedule.fidelity_per_class": 0,
                                       "method.generator_fidelity_weight":
-                                          0.0}
+                                          0.0,
+                                      "optim.generator.final_lr_fraction":
+                                          1.0}
 
 
 def _as_tree_fields(flat_fields: Dict[str, Any]) -> Dict[str, Any]:

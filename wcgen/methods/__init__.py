@@ -65,10 +65,25 @@ def classifier_optimizer(opt: ml_collections.ConfigDict, num_train_steps: int
       optax.adam(schedule, b1=0.9, b2=0.999)))
 
 
-def gan_optimizer(opt: ml_collections.ConfigDict
+def gan_optimizer(opt: ml_collections.ConfigDict, num_train_steps: int = 0,
+                  first_update_step: int = 0
                   ) -> optax.GradientTransformation:
-  """Adam for G or D (`opt` is config.optim.generator or .critic)."""
-  return skip_nonfinite(optax.adam(opt.lr, b1=opt.b1, b2=opt.b2))
+  """Adam for G or D (`opt` is config.optim.generator or .critic).
+
+  A constant learning rate, unless `opt.final_lr_fraction` < 1 (the
+  generator's option): then the classifier's cosine decay over the run's
+  `num_train_steps`, on the global step. The optimiser counts its own
+  updates, and G's first comes at `first_update_step` (the end of a
+  frozen warm-up), so its k-th update uses the rate of global step
+  first_update_step + k: G's rate then falls in step with C's instead of
+  outrunning a C whose rate has decayed.
+  """
+  lr = opt.lr
+  if opt.get("final_lr_fraction", 1.0) < 1.0:
+    cosine = optax.cosine_decay_schedule(opt.lr, num_train_steps,
+                                         alpha=opt.final_lr_fraction)
+    lr = lambda count: cosine(count + first_update_step)
+  return skip_nonfinite(optax.adam(lr, b1=opt.b1, b2=opt.b2))
 
 
 def augmentation(options: ml_collections.ConfigDict):
@@ -124,7 +139,9 @@ def _game(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
       critic=in_dtype(models.create_critic(
           config.model.critic.name, num_classes, config.model.critic.width)),
       classifier=classifier,
-      generator_tx=gan_optimizer(config.optim.generator),
+      generator_tx=gan_optimizer(
+          config.optim.generator, config.schedule.num_train_steps,
+          0 if method.gan_during_warmup else method.warmup_steps),
       critic_tx=gan_optimizer(config.optim.critic),
       classifier_tx=c_tx,
       num_classes=num_classes,

@@ -82,6 +82,10 @@ def validate_config(config: ml_collections.ConfigDict,
   methods.loss_spec(config.loss)
   models.validate(config.model)
   _validate_schedule(config.schedule, device_count)
+  fraction = config.optim.generator.final_lr_fraction
+  if not 0 < fraction <= 1:
+    raise ConfigError(f"optim.generator.final_lr_fraction must be in (0, 1] "
+                      f"(1 = a constant rate), got {fraction}")
   if config.data.image_size != 32:
     raise ConfigError(f"data.image_size must be 32 (the paper's size, and "
                       f"what the generators draw), got "
