@@ -65,6 +65,15 @@ REFERENCE_RUN = f"workdirs/sweeps/issue15/erm_{BUDGET}/seed0"
 SWEEP_BASES = {"erm": _erm(BUDGET),
                "moving_game": {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP}}
 
+# Lever 4's game, the base of the levers tried on top of it: logit
+# adjustment from the first step, the moving per-sample game (eps 3, G's lr
+# 6e-4, G and D frozen in the warm-up) in the second half, ERM's seed-0
+# run as the frozen judge and the class-fidelity curves on.
+_LA_GAME = {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP,
+            "optim.generator.lr": 6e-4, "loss.name": "logit_adjusted",
+            "method.reference_run": REFERENCE_RUN,
+            "schedule.fidelity_per_class": 50}
+
 SWEEPS = {
     # The budget: ERM's validation accuracy against the number of steps
     # (the cosine schedule spans each run), to pick a budget where it has
@@ -172,10 +181,7 @@ SWEEPS = {
         # With the class-fidelity curves (50 of G's images a class at every
         # evaluation, judged by C and by ERM's seed-0 run).
         (f"per_sample_la_eps3_glr6e-4_{BUDGET}",
-         {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP,
-          "optim.generator.lr": 6e-4, "loss.name": "logit_adjusted",
-          "method.reference_run": REFERENCE_RUN,
-          "schedule.fidelity_per_class": 50}),
+         _LA_GAME),
     ],
     # The game that moved most is the robust one (docs/RESULTS.md,
     # "Robustness": 18 points over random noise of its size under Gaussian
@@ -208,10 +214,7 @@ SWEEPS = {
         # class (the frozen judge recognised 94% at the game's start, 8% at
         # its end) while every other class kept its own.
         (f"per_sample_la_eps3_glr6e-4_filtered_{BUDGET}",
-         {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP,
-          "optim.generator.lr": 6e-4, "loss.name": "logit_adjusted",
-          "method.reference_run": REFERENCE_RUN,
-          "schedule.fidelity_per_class": 50,
+         {**_LA_GAME,
           "method.fake_filter": "threshold",
           "method.fake_filter_threshold": 0.5}),
     ],
@@ -226,20 +229,14 @@ SWEEPS = {
     # another class costs G more than it gains. One value, seed 0.
     "keep_class": [
         (f"per_sample_la_eps3_glr6e-4_judge2_{BUDGET}",
-         {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP,
-          "optim.generator.lr": 6e-4, "loss.name": "logit_adjusted",
-          "method.reference_run": REFERENCE_RUN,
-          "schedule.fidelity_per_class": 50,
+         {**_LA_GAME,
           "method.generator_fidelity_weight": 2.0}),
         # In that run the judge kept 90% of Q to step 2800, then G outran a
         # C whose cosine rate had decayed to ~1% (G's CE on C 0.7 -> 9.4 in
         # the last 400 steps): the same run with G's rate decaying with
         # C's, on the global step, to the same 1%.
         (f"per_sample_la_eps3_glr6e-4_judge2_gdecay_{BUDGET}",
-         {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP,
-          "optim.generator.lr": 6e-4, "loss.name": "logit_adjusted",
-          "method.reference_run": REFERENCE_RUN,
-          "schedule.fidelity_per_class": 50,
+         {**_LA_GAME,
           "method.generator_fidelity_weight": 2.0,
           "optim.generator.final_lr_fraction": 0.01}),
     ],
@@ -256,10 +253,7 @@ SWEEPS = {
     # probe, not a tuned recipe.
     "transport": [
         (f"per_sample_la_eps3_glr6e-4_tc100_{BUDGET}",
-         {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP,
-          "optim.generator.lr": 6e-4, "loss.name": "logit_adjusted",
-          "method.reference_run": REFERENCE_RUN,
-          "schedule.fidelity_per_class": 50,
+         {**_LA_GAME,
           "method.transport_weight": 100.0}),
     ],
     # The issue's "IF=20 gains too": ERM, the unperturbed control and both
