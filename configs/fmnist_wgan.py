@@ -131,6 +131,12 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # the side, their settings; the standard fix for GANs on little data
   # (issue 15's lever 2: the rare classes have 57-265 images).
   config.method.critic_augment = False
+  # Ours (issue 15's lever 2): decay of an exponential moving average of
+  # G's weights (debiased), whose samples C trains on and the grids show
+  # (BigGAN's and StyleGAN's averaged G, steadier than the raw G); G's own
+  # update still uses the raw G. 0 = off, Eq. 10's G (the default; not yet
+  # measured, see configs/sweeps/issue15.py "gan_fast").
+  config.method.generator_ema_decay = 0.0
   # method=seed_control, the control of the per-sample game: C trains on
   # the same class-balanced companion batch, with the same fake_weight and
   # from the same step (warmup_steps), unperturbed (0: oversampling at the

@@ -60,6 +60,8 @@ CONFIG_CASES = [
      {"method.generator_fidelity_weight": 1.0},
      "generator_fidelity_weight needs a reference classifier: set "
      "--config.method.reference_run"),
+    ("average of G that never moves", {"method.generator_ema_decay": 1.0},
+     "method.generator_ema_decay must be in [0, 1)"),
     ("imbalance factor < 1", {"data.imbalance_factor": 0.5},
      "imbalance_factor must be >= 1"),
     ("unknown method", {"method.name": "magic"}, "unknown method.name 'magic'"),

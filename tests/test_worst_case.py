@@ -182,3 +182,87 @@ def test_generator_attacks_ignores_or_helps_the_classifier():
   assert ces[1.0] == ces[0.0] == ces[-1.0] > 0
   np.testing.assert_allclose(losses[1.0] - losses[0.0], -ces[0.0], rtol=1e-5)
   np.testing.assert_allclose(losses[-1.0] - losses[0.0], ces[0.0], rtol=1e-5)
+
+
+def test_generator_average_is_the_debiased_ema_of_gs_updates():
+  """generator_ema_decay d: after k joint steps, the average C's samples
+  come from is sum_i (1-d) d^(k-i) g_i / (1 - d^k) over G's parameters g_i
+  after each update (Adam's bias correction), computed here by hand."""
+  decay = 0.6
+  game = _game(generator_ema_decay=decay)
+  state = game.init(jax.random.PRNGKey(0), (32, 32, 1))
+  # At init, before any update, the average is G itself.
+  jax.tree.map(np.testing.assert_array_equal,
+               game.generator_ema_params(state), state.generator.params)
+  step = jax.jit(game.train_step)
+  after_each = []
+  for _ in range(3):
+    state, _ = step(state, _batch())
+    after_each.append(state.generator.params)
+  k = len(after_each)
+  expected = jax.tree.map(
+      lambda *g: sum((1 - decay) * decay**(k - 1 - i) * g[i]
+                     for i in range(k)) / (1 - decay**k), *after_each)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5,
+                                                       atol=1e-7),
+               game.generator_ema_params(state), expected)
+  # ... and it is not the raw G, which the average lags behind.
+  diffs = jax.tree.leaves(jax.tree.map(
+      lambda a, b: float(jnp.max(jnp.abs(a - b))),
+      game.generator_ema_params(state), state.generator.params))
+  assert max(diffs) > 0
+
+
+def test_samples_come_from_the_average_of_g_and_c_trains_on_them():
+  """With an average of G, `sample` draws from it, and C's update sees the
+  averaged G's images: after one step (where the debiased average is the
+  updated G) C differs from the same step without the average, which
+  trains C on the G of before its update, while G's own update is the
+  same."""
+  labels = jnp.arange(8) % K
+  key = jax.random.PRNGKey(3)
+  with_avg = _game(generator_ema_decay=0.5, real_weight=0.0)
+  without = _game(real_weight=0.0)
+  state = with_avg.init(jax.random.PRNGKey(0), (32, 32, 1))
+  plain_state = without.init(jax.random.PRNGKey(0), (32, 32, 1))
+  s1, _ = jax.jit(with_avg.train_step)(state, _batch())
+  p1, _ = jax.jit(without.train_step)(plain_state, _batch())
+  jax.tree.map(np.testing.assert_array_equal, s1.generator.params,
+               p1.generator.params)
+  diffs = jax.tree.leaves(jax.tree.map(
+      lambda a, b: float(jnp.max(jnp.abs(a - b))),
+      s1.classifier.params, p1.classifier.params))
+  assert max(diffs) > 0
+  # A second step: the average now lags behind G, and sample() is its.
+  s2, _ = jax.jit(with_avg.train_step)(s1, _batch())
+  averaged, _ = with_avg._generate(  # pylint: disable=protected-access
+      s2.generator, key, labels, with_avg.generator_ema_params(s2))
+  np.testing.assert_array_equal(with_avg.sample(s2, key, labels), averaged)
+  raw, _ = with_avg._generate(s2.generator, key, labels)  # pylint: disable=protected-access
+  assert float(jnp.max(jnp.abs(averaged - raw))) > 1e-5
+
+
+def test_generator_average_decay_is_checked():
+  import pytest  # pylint: disable=g-import-not-at-top
+  with pytest.raises(ValueError, match="generator_ema_decay"):
+    _game(generator_ema_decay=1.0)
+
+
+def test_generator_average_is_checkpointed_and_restored(tmp_path):
+  """The average (optax.ema's state, a NamedTuple) goes through the
+  checkpoint and comes back into a differently seeded state unchanged, so
+  a resumed run samples from the same averaged G."""
+  from wcgen.core import checkpointing  # pylint: disable=g-import-not-at-top
+  game = _game(generator_ema_decay=0.9)
+  state = game.init(jax.random.PRNGKey(0), (32, 32, 1))
+  for _ in range(2):
+    state, _ = jax.jit(game.train_step)(state, _batch())
+  ckpt = checkpointing.Checkpointer(str(tmp_path / "ckpt"))
+  ckpt.save(2, state)
+  ckpt.close()
+  ckpt = checkpointing.Checkpointer(str(tmp_path / "ckpt"))
+  restored = ckpt.restore_or(game.init(jax.random.PRNGKey(7), (32, 32, 1)))
+  ckpt.close()
+  assert int(restored.generator_ema.count) == 2
+  jax.tree.map(np.testing.assert_array_equal, restored.generator_ema,
+               state.generator_ema)

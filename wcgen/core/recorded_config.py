@@ -91,7 +91,8 @@ FIELDS_ADDED_LATER: Dict[str, Any] = {"method.gan_during_warmup": True,
                                       "method.generator_fidelity_weight":
                                           0.0,
                                       "optim.generator.final_lr_fraction":
-                                          1.0}
+                                          1.0,
+                                      "method.generator_ema_decay": 0.0}
 
 
 def _as_tree_fields(flat_fields: Dict[str, Any]) -> Dict[str, Any]:

@@ -170,7 +170,8 @@ def _game(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
                    else "none"),
       fake_filter_threshold=method.fake_filter_threshold,
       generator_fidelity_weight=(method.generator_fidelity_weight
-                                 if reference_logits_fn is not None else 0.0))
+                                 if reference_logits_fn is not None else 0.0),
+      generator_ema_decay=method.generator_ema_decay)
 
 
 # Each method's builder, by name; docs/METHODS.md has a paragraph on each.
@@ -235,6 +236,10 @@ def validate(method: ml_collections.ConfigDict) -> None:
   if not 0 < method.fake_filter_threshold <= 1:
     raise ConfigError(f"method.fake_filter_threshold must be in (0, 1], got "
                       f"{method.fake_filter_threshold}")
+  if not 0 <= method.generator_ema_decay < 1:
+    raise ConfigError(f"method.generator_ema_decay must be in [0, 1) (0 = "
+                      f"no average of G; e.g. 0.999), got "
+                      f"{method.generator_ema_decay}")
   if method.gp_weight < 0:
     raise ConfigError(f"method.gp_weight must be >= 0, got "
                       f"{method.gp_weight}")

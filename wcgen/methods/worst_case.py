@@ -26,7 +26,11 @@ program), then one generator update, then one classifier update:
 * classifier: minimises fake_weight * CE on those generated images (held
   fixed) + real_weight * CE on the real batch. The two batches go through
   C in separate passes, so BatchNorm's running statistics (used at test
-  time) come from real images only.
+  time) come from real images only. With `generator_ema_decay` > 0, the
+  images C trains on are drawn (same z, labels and seeds) by an
+  exponential moving average of G's weights instead (issue 15's lever 2:
+  the averaged G of BigGAN and StyleGAN, whose samples are steadier than
+  the raw G's); G's own update still uses the raw G.
 """
 
 import dataclasses
@@ -53,6 +57,9 @@ class GameState:
   generator: PlayerState
   critic: PlayerState
   classifier: PlayerState
+  # optax.ema's state over G's parameters (biased; `generator_ema_params`
+  # debiases it), or {} when the game keeps no average of G.
+  generator_ema: PyTree = flax.struct.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,6 +137,11 @@ class WorstCaseGame:
   # only drops the samples that left theirs (and so stops C from pulling
   # G back). 0 leaves G's loss as Eq. 10's.
   generator_fidelity_weight: float = 0.0
+  # Decay of an exponential moving average of G's parameters (optax.ema,
+  # debiased, so the first steps are not pulled towards the random init);
+  # > 0: C trains on the averaged G's samples and `sample` draws from it.
+  # 0 = no average (Eq. 10's G, the default).
+  generator_ema_decay: float = 0.0
 
   def __post_init__(self):
     if self.divergence not in ("wasserstein", "js"):
@@ -156,6 +168,9 @@ class WorstCaseGame:
     if self.generator_fidelity_weight and self.reference_logits_fn is None:
       raise ValueError("generator_fidelity_weight needs a reference "
                        "classifier (reference_logits_fn)")
+    if not 0 <= self.generator_ema_decay < 1:
+      raise ValueError(f"generator_ema_decay must be in [0, 1), got "
+                       f"{self.generator_ema_decay}")
 
   @property
   def has_generator(self) -> bool:
@@ -194,12 +209,32 @@ class WorstCaseGame:
     d_vars = self.critic.init(k_d, x, y)
     c_vars = self.classifier.init({"params": k_c, "dropout": k_drop}, x,
                                   train=False)
+    generator = PlayerState.create(g_vars, self.generator_tx)
     return GameState(
         step=jnp.zeros((), jnp.int32),
         rng=k_state,
-        generator=PlayerState.create(g_vars, self.generator_tx),
+        generator=generator,
         critic=PlayerState.create(d_vars, self.critic_tx),
-        classifier=PlayerState.create(c_vars, self.classifier_tx))
+        classifier=PlayerState.create(c_vars, self.classifier_tx),
+        generator_ema=(self._ema().init(generator.params)
+                       if self.generator_ema_decay else {}))
+
+  # ------------------------------------------------------- G's average --
+  def _ema(self) -> optax.GradientTransformation:
+    return optax.ema(self.generator_ema_decay, debias=True)
+
+  def generator_ema_params(self, state: GameState) -> Optional[PyTree]:
+    """The debiased moving average of G's parameters (what C's samples
+    come from), or None when the game keeps no average."""
+    if not self.generator_ema_decay:
+      return None
+    ema = state.generator_ema
+    # Before G's first update (at init, or through a frozen warm-up) the
+    # average holds nothing yet: it is G itself.
+    average = optax.tree.bias_correction(ema.ema, self.generator_ema_decay,
+                                         jnp.maximum(ema.count, 1))
+    return jax.tree.map(lambda avg, g: jnp.where(ema.count > 0, avg, g),
+                        average, state.generator.params)
 
   # ------------------------------------------------------------- helpers --
   def _constrain(self, x: jax.Array) -> jax.Array:
@@ -246,7 +281,8 @@ class WorstCaseGame:
     if self.per_sample and seeds is None:
       raise ValueError("a per-sample generator samples around seed images: "
                        "pass seeds=real images of `labels`")
-    images, _ = self._generate(state.generator, key, labels, seeds=seeds)
+    images, _ = self._generate(state.generator, key, labels,
+                               self.generator_ema_params(state), seeds)
     return images
 
   # --------------------------------------------------------------- losses --
@@ -438,6 +474,13 @@ class WorstCaseGame:
                                             k_gen, gen_labels, seeds)
     state = state.replace(generator=state.generator.apply_gradients(
         g_grads, self.generator_tx, g_stats))
+    if self.generator_ema_decay:
+      # C's images: the same z, labels and seeds through the average of G
+      # (its BatchNorm statistics from this pass are not kept).
+      _, ema = self._ema().update(state.generator.params, state.generator_ema)
+      state = state.replace(generator_ema=ema)
+      fake, _ = self._generate(state.generator, k_gen, gen_labels,
+                               self.generator_ema_params(state), seeds)
 
     fake = jax.lax.stop_gradient(fake)
     if self.augment_fn is not None:
