@@ -25,6 +25,11 @@ read), instead of training them again with --read_test. --against=RUN
 adds a table of every run against RUN (e.g. the control that would
 explain a gain without the method), column by column: the difference of
 the means and Welch's t-test over the seeds.
+
+--archive=DIR copies the small records of every finished run (results.json,
+config.json, metrics.jsonl) to DIR, a tracked folder such as
+docs/runs/issue15: the workdir is not committed, so without it a fresh
+clone cannot print a table again. --report_only --workdir=DIR reads them.
 """
 
 import os
@@ -62,6 +67,11 @@ flags.DEFINE_list("final", [], "With --report_only: the runs whose "
 flags.DEFINE_string("against", None, "With --report_only: test every "
                     "run against this one, column by column (difference "
                     "of the means, Welch's t over the seeds).")
+flags.DEFINE_string("archive", None, "Afterwards, copy the small records "
+                    "(results.json, config.json, metrics.jsonl) of every "
+                    "finished run under --workdir to this tracked folder "
+                    "(e.g. docs/runs/issue15), so that --report_only "
+                    "--workdir=ARCHIVE prints the table on a fresh clone.")
 flags.mark_flags_as_required(["config", "sweep", "workdir"])
 
 
@@ -71,6 +81,7 @@ def main(argv):
   cli.setup()
   import importlib  # pylint: disable=g-import-not-at-top
   from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  from wcgen.experiments import archive  # pylint: disable=g-import-not-at-top
   from wcgen.experiments import sweep  # pylint: disable=g-import-not-at-top
 
   def run():
@@ -118,6 +129,9 @@ def main(argv):
                                 range(FLAGS.seeds), FLAGS.read_test,
                                 summary_name=f"{FLAGS.sweep}.md")
       print(sweep.summary(results, runs))
+    if FLAGS.archive:
+      copied = archive.archive_runs(FLAGS.workdir, FLAGS.archive)
+      print(f"Records of {len(copied)} finished runs in {FLAGS.archive}")
 
   cli.run_or_exit(run)
 

@@ -1,0 +1,46 @@
+"""Archiving a sweep's records: the report prints the same table from the
+archive as from the workdir, and an archived record is never replaced."""
+
+import os
+import shutil
+
+import pytest
+
+from wcgen.errors import ConfigError
+from wcgen.experiments import archive
+from wcgen.experiments import sweep
+
+
+def test_the_archive_prints_the_workdirs_report_and_keeps_its_records(
+    finished_run, tmp_path):
+  config, run, _ = finished_run
+  workdir = tmp_path / "sweep"
+  shutil.copytree(run, workdir / "only_run" / "seed0")
+  (workdir / "levers.md").write_text("the sweep's summary\n")
+  kept = tmp_path / "docs" / "runs"
+  assert archive.archive_runs(str(workdir), str(kept)) == ["only_run/seed0"]
+  # Only the small records travel: no checkpoints, events or grids.
+  assert sorted(os.listdir(kept / "only_run" / "seed0")) == sorted(
+      archive.RECORD_FILES)
+  assert (kept / "levers.md").read_text() == "the sweep's summary\n"
+  # The run's config is the base with no overrides and the test read, as
+  # the fixture trained it.
+  runs = [("only_run", {})]
+  from_workdir, _ = sweep.report(config, runs, str(workdir), read_test=True)
+  from_archive, _ = sweep.report(config, runs, str(kept), read_test=True)
+  assert "only_run" in from_workdir
+  assert from_archive == from_workdir
+  # Archiving again is a no-op; another record under the same name stops
+  # the copy before anything is written, and the archived one stays.
+  archive.archive_runs(str(workdir), str(kept))
+  results = workdir / "only_run" / "seed0" / "results.json"
+  before = (kept / "only_run" / "seed0" / "results.json").read_bytes()
+  results.write_text(results.read_text().replace('"seed": 0', '"seed": 5'))
+  with pytest.raises(ConfigError, match="holds another finished run"):
+    archive.archive_runs(str(workdir), str(kept))
+  assert (kept / "only_run" / "seed0" / "results.json").read_bytes() == before
+
+
+def test_archiving_a_missing_workdir_is_a_one_line_error(tmp_path):
+  with pytest.raises(ConfigError, match="is not a folder"):
+    archive.archive_runs(str(tmp_path / "nowhere"), str(tmp_path / "kept"))
