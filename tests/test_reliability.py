@@ -458,3 +458,21 @@ def test_results_name_the_commit_of_the_code(run_dir, tmp_path, monkeypatch):
     assert code_version.describe() == head + "+dirty"
   finally:
     code_version.describe.cache_clear()
+
+
+def test_the_recorded_commit_is_the_one_at_the_runs_start(tiny_config,
+                                                          tmp_path,
+                                                          monkeypatch):
+  """A commit made while a run trains is not the code that ran it: the
+  trainer reads the tree's version before the first step. Here the
+  'checkout' answers one version until the run has written a checkpoint,
+  another after, and results.json must name the first."""
+  from wcgen.core import code_version  # pylint: disable=g-import-not-at-top
+  workdir = tmp_path / "run"
+  monkeypatch.setattr(
+      code_version, "describe",
+      lambda: "after" if (workdir / "checkpoints").exists() and os.listdir(
+          workdir / "checkpoints") else "before")
+  trainer.train_and_evaluate(tiny_config, str(workdir))
+  with open(workdir / "results.json") as f:
+    assert json.load(f)["code_version"] == "before"

@@ -24,7 +24,10 @@ def describe() -> Optional[str]:
   """The commit of the checkout that holds the wcgen package, with
   "+dirty" when tracked files differ from it; None when the package is
   not in a git checkout (e.g. installed from a wheel) or git is missing.
-  Computed once per process."""
+  Computed once per process, at the first call: the trainer calls it when
+  a run starts, so that a commit made during a long run (or between two
+  runs of one sweep process, which loaded its code at its start) is not
+  named as the code that ran it."""
   commit = _git("rev-parse", "HEAD")
   if not commit:
     return None

@@ -438,6 +438,9 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   history = []
   result = None
   t_start = time.time()
+  # The tree this process loaded, read before training: a commit made while
+  # the run trains is not the code that ran it.
+  version = code_version.describe()
 
   def log_train(step: int, t: float) -> None:
     del t
@@ -532,7 +535,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       test_distortion=dataclasses.asdict(data.distortion),
       validation_images=int(len(data.validation_labels)),
       evaluated_classifier="final step (no test-set model selection)",
-      code_version=code_version.describe(),
+      code_version=version,
       config=config.to_dict())
   if is_chief:
     files.atomic_write_json(os.path.join(workdir, "results.json"),
