@@ -242,6 +242,21 @@ def test_samples_come_from_the_average_of_g_and_c_trains_on_them():
   assert float(jnp.max(jnp.abs(averaged - raw))) > 1e-5
 
 
+def test_the_default_games_state_is_the_tree_checkpoints_were_saved_with():
+  """Without an average of G the state has exactly the five fields every
+  checkpoint so far holds (an extra field, even an empty one, stops orbax
+  restoring them: "does not fit this config's model"); the average lives
+  in its own state class."""
+  from wcgen.methods import worst_case  # pylint: disable=g-import-not-at-top
+  state = _game().init(jax.random.PRNGKey(0), (32, 32, 1))
+  assert type(state) is worst_case.GameState  # pylint: disable=unidiomatic-typecheck
+  assert list(state.__dataclass_fields__) == [
+      "step", "rng", "generator", "critic", "classifier"]
+  averaged = _game(generator_ema_decay=0.9).init(jax.random.PRNGKey(0),
+                                                  (32, 32, 1))
+  assert isinstance(averaged, worst_case.AveragedGameState)
+
+
 def test_generator_average_decay_is_checked():
   import pytest  # pylint: disable=g-import-not-at-top
   with pytest.raises(ValueError, match="generator_ema_decay"):

@@ -57,9 +57,16 @@ class GameState:
   generator: PlayerState
   critic: PlayerState
   classifier: PlayerState
-  # optax.ema's state over G's parameters (biased; `generator_ema_params`
-  # debiases it), or {} when the game keeps no average of G.
-  generator_ema: PyTree = flax.struct.field(default_factory=dict)
+
+
+@flax.struct.dataclass
+class AveragedGameState(GameState):
+  """GameState with a moving average of G's weights (generator_ema_decay
+  > 0). A class of its own so that the default game's state, and so every
+  checkpoint saved without an average, keeps GameState's exact tree."""
+  # optax.ema's state over G's parameters (biased; the game's
+  # `generator_ema_params` debiases it).
+  generator_ema: PyTree = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,14 +217,14 @@ class WorstCaseGame:
     c_vars = self.classifier.init({"params": k_c, "dropout": k_drop}, x,
                                   train=False)
     generator = PlayerState.create(g_vars, self.generator_tx)
-    return GameState(
-        step=jnp.zeros((), jnp.int32),
-        rng=k_state,
-        generator=generator,
-        critic=PlayerState.create(d_vars, self.critic_tx),
-        classifier=PlayerState.create(c_vars, self.classifier_tx),
-        generator_ema=(self._ema().init(generator.params)
-                       if self.generator_ema_decay else {}))
+    players = dict(step=jnp.zeros((), jnp.int32), rng=k_state,
+                   generator=generator,
+                   critic=PlayerState.create(d_vars, self.critic_tx),
+                   classifier=PlayerState.create(c_vars, self.classifier_tx))
+    if not self.generator_ema_decay:
+      return GameState(**players)
+    return AveragedGameState(**players,
+                             generator_ema=self._ema().init(generator.params))
 
   # ------------------------------------------------------- G's average --
   def _ema(self) -> optax.GradientTransformation:
