@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 
+import jax.numpy as jnp
 import numpy as np
 
 from wcgen.eval import features
@@ -46,3 +47,32 @@ def test_features_launcher_on_a_finished_run(finished_run, tmp_path):
   assert "not FID" in fcd["note"]
   assert os.path.getsize(os.path.join(run, "tsne.png")) > 1000
   del config
+
+
+class _BatchRevealingGenerator:
+  """A method whose generator reveals what it was asked in one call: pixel
+  channel 0 holds each image's own label, channel 1 the mean label of its
+  batch (what a BatchNorm in batch mode would normalise with)."""
+  has_generator = True
+  per_sample = False
+
+  def sample(self, state, key, labels, seeds=None):
+    del state, key, seeds
+    own = jnp.broadcast_to(labels[:, None, None, None].astype(jnp.float32),
+                           (labels.shape[0], 4, 4, 1))
+    mean = jnp.full_like(own, jnp.mean(labels.astype(jnp.float32)))
+    return jnp.concatenate([own, mean], axis=-1)
+
+
+def test_generated_images_mix_the_classes_in_every_batch():
+  """Class-sorted requests (100 of each class, in order) are drawn in
+  batches that mix all classes, as G's training batches do, and come back
+  in the order asked: a G with BatchNorm in batch mode would otherwise
+  draw classes 0-4 and 5-9 with other statistics than in training."""
+  labels = np.repeat(np.arange(10), 100).astype(np.int32)
+  images = features.generated_images(_BatchRevealingGenerator(), None,
+                                     labels, seed=0, batch_size=500)
+  np.testing.assert_array_equal(images[:, 0, 0, 0], labels)
+  # Sorted batches would have means 2.0 and 7.0; mixed ones are near 4.5
+  # (a batch of 500 of the 1000 labels: standard error ~0.09).
+  np.testing.assert_allclose(images[:, 0, 0, 1], 4.5, atol=0.5)

@@ -60,12 +60,23 @@ def generated_images(method, state, labels: np.ndarray, seed: int = 0,
                      batch_size: int = 500,
                      seeds: Optional[np.ndarray] = None) -> np.ndarray:
   """Samples of the method's generator for `labels` (a per-sample
-  generator perturbs `seeds`, real images of those labels in [-1, 1])."""
+  generator perturbs `seeds`, real images of those labels in [-1, 1]).
+
+  The requests are drawn in a fixed shuffled order, so that every batch
+  mixes the classes as G's training batches do: a generator with
+  BatchNorm in batch mode (the DCGAN G) draws other images for a batch of
+  one or a few classes (class-sorted labels, e.g. 100 of each in order)
+  than for the balanced batches it was trained on. The images come back
+  in the order of `labels`.
+  """
   if not method.has_generator:
     raise DataError("this run's method has no generator; give a run of "
                     "worst_case, gan_augment or triple_gan")
   sample = jax.jit(method.sample)
   key = jax.random.PRNGKey(seed)
+  order = np.random.default_rng(seed).permutation(len(labels))
+  labels = np.asarray(labels)[order]
+  seeds = None if seeds is None else np.asarray(seeds)[order]
   out = []
   for i in range(0, len(labels), batch_size):
     extra = ({"seeds": jnp.asarray(seeds[i:i + batch_size])}
@@ -73,7 +84,10 @@ def generated_images(method, state, labels: np.ndarray, seed: int = 0,
     images = sample(state, jax.random.fold_in(key, i),
                     jnp.asarray(labels[i:i + batch_size]), **extra)
     out.append(np.asarray(images))
-  return np.concatenate(out)
+  shuffled = np.concatenate(out)
+  images = np.empty_like(shuffled)
+  images[order] = shuffled
+  return images
 
 
 def seed_images(data: input_pipeline.Datasets, labels: np.ndarray,
