@@ -27,7 +27,8 @@ explain a gain without the method), column by column: the difference of
 the means and Welch's t-test over the seeds.
 
 --archive=DIR copies the small records of every finished run (results.json,
-config.json, metrics.jsonl) to DIR, a tracked folder such as
+config.json, metrics.jsonl, fidelity.json and the figures scored after
+training, posthoc/*.json) to DIR, a tracked folder such as
 docs/runs/issue15: the workdir is not committed, so without it a fresh
 clone cannot print a table again. --report_only --workdir=DIR reads them.
 """
@@ -68,7 +69,8 @@ flags.DEFINE_string("against", None, "With --report_only: test every "
                     "run against this one, column by column (difference "
                     "of the means, Welch's t over the seeds).")
 flags.DEFINE_string("archive", None, "Afterwards, copy the small records "
-                    "(results.json, config.json, metrics.jsonl) of every "
+                    "(results.json, config.json, metrics.jsonl, "
+                    "fidelity.json, posthoc/*.json) of every "
                     "finished run under --workdir to this tracked folder "
                     "(e.g. docs/runs/issue15), so that --report_only "
                     "--workdir=ARCHIVE prints the table on a fresh clone.")

@@ -17,18 +17,24 @@ def test_the_archive_prints_the_workdirs_report_and_keeps_its_records(
   workdir = tmp_path / "sweep"
   shutil.copytree(run, workdir / "only_run" / "seed0")
   (workdir / "levers.md").write_text("the sweep's summary\n")
+  # The run's config is the base with no overrides and the test read, as
+  # the fixture trained it. --final scores its test split after training
+  # (from the checkpoint) and keeps the figure in posthoc/.
+  runs = [("only_run", {})]
+  from_workdir, _ = sweep.report(config, runs, str(workdir), read_test=True,
+                                 final=["only_run"])
+  assert "only_run" in from_workdir
   kept = tmp_path / "docs" / "runs"
   assert archive.archive_runs(str(workdir), str(kept)) == ["only_run/seed0"]
   # Only the small records travel: no checkpoints, events or grids.
-  assert sorted(os.listdir(kept / "only_run" / "seed0")) == sorted(
-      archive.RECORD_FILES)
+  assert sorted(os.listdir(kept / "only_run" / "seed0")) == [
+      "config.json", "metrics.jsonl", "posthoc", "results.json"]
+  assert os.listdir(kept / "only_run" / "seed0" / "posthoc") == ["test.json"]
   assert (kept / "levers.md").read_text() == "the sweep's summary\n"
-  # The run's config is the base with no overrides and the test read, as
-  # the fixture trained it.
-  runs = [("only_run", {})]
-  from_workdir, _ = sweep.report(config, runs, str(workdir), read_test=True)
-  from_archive, _ = sweep.report(config, runs, str(kept), read_test=True)
-  assert "only_run" in from_workdir
+  # The same table from the archive, the test column included, with no
+  # checkpoint to load.
+  from_archive, _ = sweep.report(config, runs, str(kept), read_test=True,
+                                 final=["only_run"])
   assert from_archive == from_workdir
   # Archiving again is a no-op; another record under the same name stops
   # the copy before anything is written, and the archived one stays.

@@ -6,11 +6,14 @@ A sweep's workdir (checkpoints, TensorBoard events, sample grids) is too
 big to commit and lives in an ignored folder, so a new machine starts
 without it: every table RESULTS.md quoted came from runs nobody else can
 read back. What the report needs of a run is small text: results.json
-(the recorded config, the figures, the commit that ran it), config.json
-and metrics.jsonl (the curves). `archive_runs` copies exactly those, for
-every run that finished, and `sweep.py --report_only --workdir=ARCHIVE`
-then prints the same clean-accuracy table from the archive (the distorted
-columns and test reads need checkpoints, which stay behind).
+(the recorded config, the figures, the commit that ran it), config.json,
+metrics.jsonl (the curves), the figures scored after training
+(posthoc/*.json: distorted validation copies, and the one reading of the
+test set of a configuration chosen on validation, `--final`) and
+fidelity.json. `archive_runs` copies exactly those, for every run that
+finished, and `sweep.py --report_only --workdir=ARCHIVE` then prints the
+same table from the archive, the columns scored after training included
+(a column never scored before needs the checkpoints, which stay behind).
 
 An archived record is never overwritten by a different one: a run of the
 same name and seed whose results.json differs stops the copy with a
@@ -24,8 +27,23 @@ from typing import List
 from wcgen.core import files
 from wcgen.errors import ConfigError
 
-# What a finished run's folder holds that the report and the curves read.
-RECORD_FILES = ("results.json", "config.json", "metrics.jsonl")
+# What a finished run's folder holds that the report and the curves read
+# (posthoc/: wcgen.train.posthoc's kept figures).
+RECORD_FILES = ("results.json", "config.json", "metrics.jsonl",
+                "fidelity.json")
+RECORD_FOLDERS = ("posthoc",)
+
+
+def _records(run: str) -> List[str]:
+  """The record files in the finished run folder `run`, relative to it."""
+  found = [name for name in RECORD_FILES
+           if os.path.exists(os.path.join(run, name))]
+  for folder in RECORD_FOLDERS:
+    if os.path.isdir(os.path.join(run, folder)):
+      found += sorted(os.path.join(folder, name)
+                      for name in os.listdir(os.path.join(run, folder))
+                      if name.endswith(".json"))
+  return found
 
 
 def finished_run_dirs(workdir: str) -> List[str]:
@@ -41,7 +59,7 @@ def finished_run_dirs(workdir: str) -> List[str]:
 
 
 def archive_runs(workdir: str, archive: str) -> List[str]:
-  """Copies RECORD_FILES of every finished run under `workdir` to the same
+  """Copies the records of every finished run under `workdir` to the same
   relative folder under `archive`, and each sweep summary (*.md at the top
   of `workdir`); returns the runs copied or already there.
 
@@ -60,10 +78,9 @@ def archive_runs(workdir: str, archive: str) -> List[str]:
                         f"finished run than {os.path.join(workdir, run)}; "
                         "archive to a new folder or move the old one away")
   for run in runs:
-    for name in RECORD_FILES:
-      source = os.path.join(workdir, run, name)
-      if os.path.exists(source):
-        _copy(source, os.path.join(archive, run, name))
+    for name in _records(os.path.join(workdir, run)):
+      _copy(os.path.join(workdir, run, name),
+            os.path.join(archive, run, name))
   for name in sorted(os.listdir(workdir)):
     if name.endswith(".md"):
       _copy(os.path.join(workdir, name), os.path.join(archive, name))
