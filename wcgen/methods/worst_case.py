@@ -484,10 +484,12 @@ class WorstCaseGame:
     if self.generator_ema_decay:
       # C's images: the same z, labels and seeds through the average of G
       # (its BatchNorm statistics from this pass are not kept).
-      _, ema = self._ema().update(state.generator.params, state.generator_ema)
+      # optax.ema returns the debiased average with its new state.
+      average, ema = self._ema().update(state.generator.params,
+                                        state.generator_ema)
       state = state.replace(generator_ema=ema)
-      fake, _ = self._generate(state.generator, k_gen, gen_labels,
-                               self.generator_ema_params(state), seeds)
+      fake, _ = self._generate(state.generator, k_gen, gen_labels, average,
+                               seeds)
 
     fake = jax.lax.stop_gradient(fake)
     if self.augment_fn is not None:
