@@ -63,7 +63,8 @@ REFERENCE_RUN = f"workdirs/sweeps/issue15/erm_{BUDGET}/seed0"
 # the budget, and the per-sample game with G and D frozen in the warm-up
 # at eps 3 (G's learning rate still the default).
 SWEEP_BASES = {"erm": _erm(BUDGET),
-               "moving_game": {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP}}
+               "moving_game": {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP},
+               "paper_game": {"method.name": "worst_case", **_steps(BUDGET)}}
 
 # Lever 4's game, the base of the levers tried on top of it: logit
 # adjustment from the first step, the moving per-sample game (eps 3, G's lr
@@ -91,8 +92,7 @@ SWEEPS = {
          {**_erm(BUDGET), "loss.name": "logit_adjusted"}),
         (f"per_sample_la_{BUDGET}",
          {**_per_sample(BUDGET), "loss.name": "logit_adjusted"}),
-        (f"paper_game_{BUDGET}",
-         {"method.name": "worst_case", **_steps(BUDGET)}),
+        (f"paper_game_{BUDGET}", SWEEP_BASES["paper_game"]),
     ],
     # Making Q move: at eps 0.3 the per-sample G's samples stay within an
     # RMS of ~0.008 of their seeds and the game scores like its unperturbed
