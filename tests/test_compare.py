@@ -50,7 +50,15 @@ def test_sweep_summary_is_mean_and_std_over_seeds_by_name():
   assert "| Bag | Ankle boot |" in header
   # mean 82.00, sample std of (80, 84) = 2.83; the rarest class 50.00.
   assert row.startswith("| erm_800 | 2 | 82.00 ± 2.83 | 82.00 ± 2.83 |")
+  assert "| test (in run) | min/run |" in header
   assert "| 50.00 ± 0.00 | 80.00 ± 0.00 | 2.0 |" in row
+  # Runs that never read the test set in training: no such column, so the
+  # only test figures a sweep's table shows are --final's.
+  unread = [dataclasses.replace(r, test_accuracy=None)
+            for r in results["erm_800"]]
+  header, _, row = sweep.summary({"erm_800": unread}, runs).splitlines()[:3]
+  assert "test" not in header
+  assert row.endswith("| 50.00 ± 0.00 | 2.0 | - |")
   assert row.endswith("| 2.0 | - |")  # no commit recorded by these runs
   assert "other" not in text  # not run yet
   assert "`method.name='erm'`" in text
@@ -104,7 +112,7 @@ def test_versus_tests_each_run_and_column_against_one_run():
   text = sweep.versus(results, runs, "control", extra)
   lines = text.splitlines()
   assert lines[0].startswith("Against `control`")
-  assert lines[2] == "| run | val acc. | test acc. | val G(0.3) |"
+  assert lines[2] == "| run | val acc. | test (in run) | val G(0.3) |"
   _, _, _, p = sweep.welch([0.9, 0.8], [0.7, 0.6])
   assert lines[4] == (f"| game | +20.00 (t 2.8, df 2.0, p {p:.3f}) | "
                       "+0.00 (untested: no spread) | "

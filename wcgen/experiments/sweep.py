@@ -302,9 +302,9 @@ def versus(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
     return f"`{against}` has no finished run to test against.\n"
   columns = {"val acc.": {n: [r.val_accuracy for r in runs]
                           for n, runs in results.items()},
-             "test acc.": {n: [r.test_accuracy for r in runs
+             "test (in run)": {n: [r.test_accuracy for r in runs
                                if r.test_accuracy is not None]
-                           for n, runs in results.items()},
+                               for n, runs in results.items()},
              **(extra or {})}
   columns = {title: column for title, column in columns.items()
              if column.get(against)}
@@ -336,8 +336,8 @@ def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
   """Markdown table of the runs so far: validation accuracy (mean ± std
   over seeds), shot groups, the hardest class (the lowest validation
   accuracy over all the runs listed, when it is not one of the two rarest)
-  and the two rarest classes (by name), test accuracy where it was read,
-  wall time, then `extra`'s columns ({title: {run name: [values]}}, e.g.
+  and the two rarest classes (by name), the test accuracy read at the end
+  of training where a run has one, wall time, then `extra`'s columns ({title: {run name: [values]}}, e.g.
   distorted_validation's), and the commits that produced the runs; then
   each run's overrides."""
   extra = extra or {}
@@ -353,11 +353,15 @@ def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
   shown = ([hardest] if hardest < k - 2 else []) + [k - 2, k - 1]
   titles = [f"{names[c]} (hardest)" if c == hardest and c < k - 2 else
             names[c] for c in shown]
+  # A test read at the end of training (--read_test) has a column of its
+  # own, apart from --final's reads in `extra`, and only when a run has one.
+  in_run = any(r.test_accuracy is not None for runs in results.values()
+               for r in runs)
   lines = ["| run | seeds | val acc. | many | medium | few | " +
-           " | ".join(titles) + " | test acc. | min/run |" +
-           "".join(f" {t} |" for t in extra) + " code |",
-           "|---|---|---|---|---|---|" + "---|" * len(shown) + "---|---|" +
-           "---|" * len(extra) + "---|"]
+           " | ".join(titles) + (" | test (in run)" if in_run else "") +
+           " | min/run |" + "".join(f" {t} |" for t in extra) + " code |",
+           "|---|---|---|---|---|---|" + "---|" * len(shown) +
+           "---|" * in_run + "---|" + "---|" * len(extra) + "---|"]
   for name, _ in sweep:
     runs = results.get(name)
     if not runs:
@@ -371,7 +375,8 @@ def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
         f" | {_mean_std(shot('many'))} | {_mean_std(shot('medium'))} | "
         f"{_mean_std(shot('few'))} | " +
         "".join(f"{_mean_std(cls(c))} | " for c in shown) +
-        f"{_mean_std([r.test_accuracy for r in runs])} | "
+        (f"{_mean_std([r.test_accuracy for r in runs])} | " if in_run
+         else "") +
         f"{minutes / 60:.1f} |" +
         "".join(f" {_mean_std(column.get(name, []))} |"
                 for column in extra.values()) +
