@@ -28,7 +28,8 @@ the means and Welch's t-test over the seeds.
 
 --archive=DIR copies the small records of every finished run (results.json,
 config.json, metrics.jsonl, fidelity.json and the figures scored after
-training, posthoc/*.json) to DIR, a tracked folder such as
+training, posthoc/*.json) to DIR (when training, each run's as soon as it
+finishes), a tracked folder such as
 docs/runs/issue15: the workdir is not committed, so without it a fresh
 clone cannot print a table again. --report_only --workdir=DIR reads them.
 """
@@ -129,7 +130,8 @@ def main(argv):
     else:
       results = sweep.run_sweep(cli.config_or_exit(), runs, FLAGS.workdir,
                                 range(FLAGS.seeds), FLAGS.read_test,
-                                summary_name=f"{FLAGS.sweep}.md")
+                                summary_name=f"{FLAGS.sweep}.md",
+                                archive_dir=FLAGS.archive)
       print(sweep.summary(results, runs))
     if FLAGS.archive:
       copied = archive.archive_runs(FLAGS.workdir, FLAGS.archive)

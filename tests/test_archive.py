@@ -50,3 +50,23 @@ def test_the_archive_prints_the_workdirs_report_and_keeps_its_records(
 def test_archiving_a_missing_workdir_is_a_one_line_error(tmp_path):
   with pytest.raises(ConfigError, match="is not a folder"):
     archive.archive_runs(str(tmp_path / "nowhere"), str(tmp_path / "kept"))
+
+
+def test_a_sweep_archives_each_run_as_soon_as_it_finishes(finished_run,
+                                                          tmp_path):
+  # A sweep that stops part-way (here its second run is refused; in life a
+  # session that ends or a kill) keeps the records of the runs it finished:
+  # the workdir is not committed, the archive is.
+  config, run, _ = finished_run
+  workdir = tmp_path / "sweep"
+  shutil.copytree(run, workdir / "done" / "seed0")
+  kept = tmp_path / "kept"
+  runs = [("done", {}), ("refused", {"method.name": "no_such_method"})]
+  with pytest.raises(ConfigError, match="no_such_method"):
+    sweep.run_sweep(config, runs, str(workdir), read_test=True,
+                    archive_dir=str(kept), summary_name="levers.md")
+  record = ("done", "seed0", "results.json")
+  assert (kept.joinpath(*record).read_bytes()
+          == workdir.joinpath(*record).read_bytes())
+  assert "done" in (kept / "levers.md").read_text()
+  assert not (kept / "refused").exists()

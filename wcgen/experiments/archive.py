@@ -18,11 +18,14 @@ same table from the archive, the columns scored after training included
 An archived record is never overwritten by a different one: a run of the
 same name and seed whose results.json differs stops the copy with a
 one-line error, as a sweep refuses a workdir of another config.
+`sweep.run_sweep(..., archive=DIR)` archives each run as soon as it
+finishes, so a sweep stopped part-way (a session that ends, a kill) keeps
+the records of every run it finished.
 """
 
 import filecmp
 import os
-from typing import List
+from typing import List, Optional, Sequence
 
 from wcgen.core import files
 from wcgen.errors import ConfigError
@@ -58,10 +61,12 @@ def finished_run_dirs(workdir: str) -> List[str]:
   return found
 
 
-def archive_runs(workdir: str, archive: str) -> List[str]:
-  """Copies the records of every finished run under `workdir` to the same
-  relative folder under `archive`, and each sweep summary (*.md at the top
-  of `workdir`); returns the runs copied or already there.
+def archive_runs(workdir: str, archive: str,
+                 runs: Optional[Sequence[str]] = None) -> List[str]:
+  """Copies the records of every finished run under `workdir` (or only of
+  `runs`, folders relative to it) to the same relative folder under
+  `archive`, and each sweep summary (*.md at the top of `workdir`); returns
+  the runs copied or already there.
 
   Raises ConfigError, before anything is copied, when `archive` already
   holds another results.json for one of those runs.
@@ -69,7 +74,8 @@ def archive_runs(workdir: str, archive: str) -> List[str]:
   if not os.path.isdir(workdir):
     raise ConfigError(f"--workdir={workdir} is not a folder; give the "
                       "sweep's --workdir")
-  runs = finished_run_dirs(workdir)
+  if runs is None:
+    runs = finished_run_dirs(workdir)
   for run in runs:
     old = os.path.join(archive, run, "results.json")
     if os.path.exists(old) and not filecmp.cmp(
@@ -84,7 +90,7 @@ def archive_runs(workdir: str, archive: str) -> List[str]:
   for name in sorted(os.listdir(workdir)):
     if name.endswith(".md"):
       _copy(os.path.join(workdir, name), os.path.join(archive, name))
-  return runs
+  return list(runs)
 
 
 def _copy(source: str, target: str) -> None:

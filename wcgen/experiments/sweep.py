@@ -23,6 +23,7 @@ from wcgen.core import files
 from wcgen.core import results as results_lib
 from wcgen.data import specs
 from wcgen.errors import ConfigError
+from wcgen.experiments import archive
 from wcgen.experiments import tables
 from wcgen.train import posthoc
 from wcgen.train import trainer
@@ -49,10 +50,16 @@ def run_dir(workdir: str, name: str, seed: int) -> str:
 def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
               seeds: Sequence[int] = (0,), read_test: bool = False,
               only: Optional[Sequence[str]] = None,
-              summary_name: str = "sweep.md", train: bool = True
+              summary_name: str = "sweep.md", train: bool = True,
+              archive_dir: Optional[str] = None
               ) -> Dict[str, List[results_lib.RunResults]]:
   """Trains (or reads) every run; returns {name: [results per seed]} and
   keeps WORKDIR/<summary_name> up to date as runs finish.
+
+  With `archive_dir`, each run's records are copied there
+  (`archive.archive_runs`) as soon as it finishes, before the next run
+  starts: the workdir is not committed, and a sweep stopped part-way
+  must not take the records of its finished runs with it.
 
   With `train=False` nothing is trained and nothing written: only the
   seeds that finished are returned (a run is read only when its recorded
@@ -76,6 +83,9 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
           trainer.train_and_evaluate(config, directory))
       files.atomic_write_bytes(os.path.join(workdir, summary_name),
                                summary(results, sweep).encode())
+      if archive_dir is not None:
+        archive.archive_runs(workdir, archive_dir,
+                             [os.path.relpath(directory, workdir)])
   return results
 
 
