@@ -29,7 +29,9 @@ How each table's rows are chosen, fixed before any of its runs finished:
   higher validation accuracy averaged over the table's columns on seed 0
   (for "robust": the clean validation split and the same five copies).
   "robust" chose mixup: 60.7 against 51.7 for standard augmentation
-  (ERM 56.1; seed 0, docs/RESULTS.md, "Issue 16");
+  (ERM 56.1; seed 0, session 12, whose runs were lost with its machine),
+  and again on session 13's reruns, archived in docs/runs/issue16: 60.2
+  against 51.3 (ERM 56.2; docs/RESULTS.md, "Issue 16");
 - ERM, the chosen baseline, the chosen game, the noise control and the
   paper's G(z, y) game get seeds 0-2, and `--final` reads the test set
   once for each of their seeds. The unperturbed and FGSM controls follow
