@@ -431,7 +431,8 @@ def test_another_configs_intact_checkpoint_is_refused_not_moved(run_dir,
 
 def test_results_name_the_commit_of_the_code(run_dir, tmp_path, monkeypatch):
   """results.json records which tree ran it: git's HEAD of the checkout
-  holding wcgen, "+dirty" when a tracked file differs from it, None
+  holding wcgen, "+dirty" when a tracked file other than a document
+  differs from it, None
   outside a git checkout (checked on a repository made here)."""
   from wcgen.core import code_version  # pylint: disable=g-import-not-at-top
   _, workdir = run_dir
@@ -450,6 +451,18 @@ def test_results_name_the_commit_of_the_code(run_dir, tmp_path, monkeypatch):
     git("add", "a.py")
     git("commit", "-qm", "one")
     head = git("rev-parse", "HEAD")
+    code_version.describe.cache_clear()
+    assert code_version.describe() == head
+    # Documents change nothing a run computes: an archived record or a
+    # RESULTS.md edited during a sweep leaves its later runs clean.
+    (tmp_path / "docs" / "runs").mkdir(parents=True)
+    (tmp_path / "docs" / "runs" / "robust.md").write_text("| run |\n")
+    (tmp_path / "README.md").write_text("words\n")
+    git("add", "docs", "README.md")
+    git("commit", "-qm", "records")
+    head = git("rev-parse", "HEAD")
+    (tmp_path / "docs" / "runs" / "robust.md").write_text("| run | seeds |\n")
+    (tmp_path / "README.md").write_text("other words\n")
     code_version.describe.cache_clear()
     assert code_version.describe() == head
     (tmp_path / "a.py").write_text("x = 2\n")

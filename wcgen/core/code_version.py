@@ -8,6 +8,10 @@ import subprocess
 from typing import Optional
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Tracked files that cannot change what a run computes: the documents,
+# and the run records a sweep archives there as it goes (docs/runs/), which
+# would otherwise mark every later run of the same sweep "+dirty".
+_NOT_CODE = (":(exclude)docs", ":(exclude)*.md")
 
 
 def _git(*args: str) -> Optional[str]:
@@ -22,7 +26,8 @@ def _git(*args: str) -> Optional[str]:
 @functools.lru_cache(maxsize=None)
 def describe() -> Optional[str]:
   """The commit of the checkout that holds the wcgen package, with
-  "+dirty" when tracked files differ from it; None when the package is
+  "+dirty" when tracked files other than documents (docs/, *.md) differ
+  from it; None when the package is
   not in a git checkout (e.g. installed from a wheel) or git is missing.
   Computed once per process, at the first call: the trainer calls it when
   a run starts, so that a commit made during a long run (or between two
@@ -31,5 +36,6 @@ def describe() -> Optional[str]:
   commit = _git("rev-parse", "HEAD")
   if not commit:
     return None
-  changed = _git("status", "--porcelain", "--untracked-files=no")
+  changed = _git("status", "--porcelain", "--untracked-files=no", "--",
+                 ".", *_NOT_CODE)
   return commit + ("+dirty" if changed else "")
