@@ -111,6 +111,7 @@ def main(argv):
     if unknown:
       raise ConfigError(f"--only names runs not in sweep {FLAGS.sweep!r}: "
                         f"{sorted(unknown)}")
+    sweep_runs = runs
     if FLAGS.only:
       runs = [(name, overrides) for name, overrides in runs
               if name in FLAGS.only]
@@ -128,11 +129,14 @@ def main(argv):
       if figure:
         print(f"Validation accuracy against each distortion: {figure}")
     else:
-      results = sweep.run_sweep(cli.config_or_exit(), runs, FLAGS.workdir,
-                                range(FLAGS.seeds), FLAGS.read_test,
+      # The whole sweep, so that its summary lists every finished run;
+      # only FLAGS.only's train.
+      results = sweep.run_sweep(cli.config_or_exit(), sweep_runs,
+                                FLAGS.workdir, range(FLAGS.seeds),
+                                FLAGS.read_test, only=FLAGS.only,
                                 summary_name=f"{FLAGS.sweep}.md",
                                 archive_dir=FLAGS.archive)
-      print(sweep.summary(results, runs))
+      print(sweep.summary(results, sweep_runs))
     if FLAGS.archive:
       copied = archive.archive_runs(FLAGS.workdir, FLAGS.archive)
       print(f"Records of {len(copied)} finished runs in {FLAGS.archive}")

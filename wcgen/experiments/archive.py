@@ -18,7 +18,7 @@ same table from the archive, the columns scored after training included
 An archived record is never overwritten by a different one: a run of the
 same name and seed whose results.json differs stops the copy with a
 one-line error, as a sweep refuses a workdir of another config.
-`sweep.run_sweep(..., archive=DIR)` archives each run as soon as it
+`sweep.run_sweep(..., archive_dir=DIR)` archives each run as soon as it
 finishes, so a sweep stopped part-way (a session that ends, a kill) keeps
 the records of every run it finished.
 """

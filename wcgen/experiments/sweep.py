@@ -54,7 +54,8 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
               archive_dir: Optional[str] = None
               ) -> Dict[str, List[results_lib.RunResults]]:
   """Trains (or reads) every run; returns {name: [results per seed]} and
-  keeps WORKDIR/<summary_name> up to date as runs finish.
+  keeps WORKDIR/<summary_name> up to date as runs finish. With `only`,
+  only those runs train; the others' finished seeds are read and listed.
 
   With `archive_dir`, each run's records are copied there
   (`archive.archive_runs`) as soon as it finishes, before the next run
@@ -69,12 +70,13 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
   """
   results = {}
   for name, overrides in sweep:
-    if only and name not in only:
-      continue
     for seed in seeds:
       config = run_config(base, overrides, seed, read_test)
       directory = run_dir(workdir, name, seed)
-      if not train:
+      # Runs left out by `only` are read, not trained: the summary lists
+      # every finished run of the sweep, not just this command's, so that
+      # a sweep trained a run at a time keeps one whole summary.
+      if not train or (only and name not in only):
         found = trainer.finished_results(config, directory)
         if found is not None:
           results.setdefault(name, []).append(found)
