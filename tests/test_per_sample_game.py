@@ -393,3 +393,82 @@ def test_generator_fidelity_term_is_the_references_ce_and_keeps_the_class():
     assert ce(state) < before
   with pytest.raises(ValueError, match="needs a reference"):
     _game(generator_fidelity_weight=1.0)
+
+
+def _inference_ce(module, variables, images, labels):
+  """CE of `module` in inference mode, by hand (optax's integer-label
+  softmax CE, not wcgen's)."""
+  logits = module.apply(variables, images, train=False)
+  return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(
+      logits, labels))
+
+
+def test_running_batch_norm_trains_c_on_gs_samples_as_it_is_deployed():
+  """perturbed_batch_norm="running": C's loss on G's samples is the
+  inference-mode CE (the running statistics of real data, as G attacks C
+  and evaluation scores it), its gradient is that CE's, and the samples
+  leave the running statistics alone; "own" normalises the batch by its
+  own statistics, which a shifted batch makes another loss."""
+  own = _game(real_weight=0.0)
+  running = _game(real_weight=0.0, perturbed_batch_norm="running")
+  state = own.init(jax.random.PRNGKey(0), (32, 32, 1))
+  batch = _batch()
+  # Samples whose statistics are far from the real data's: a large shift.
+  fake = jnp.clip(batch["balanced_image"] + 0.6, -1.0, 1.0)
+  labels = batch["balanced_label"]
+  args = (state, fake, labels, batch["image"], batch["label"],
+          jax.random.PRNGKey(2))
+  params = state.classifier.params
+  variables = lambda p: dict(state.classifier.variables, params=p)
+  clf = running.classifier
+
+  loss, (_, stats) = running._classifier_loss(params, *args)  # pylint: disable=protected-access
+  expected = _inference_ce(clf, variables(params), fake, labels)
+  np.testing.assert_allclose(loss, expected, rtol=1e-6)
+  jax.tree.map(np.testing.assert_array_equal, stats,
+               state.classifier.batch_stats)
+  grads = jax.grad(lambda p: running._classifier_loss(p, *args)[0])(params)  # pylint: disable=protected-access
+  by_hand = jax.grad(lambda p: _inference_ce(clf, variables(p), fake,
+                                             labels))(params)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5,
+                                                       atol=1e-7),
+               grads, by_hand)
+
+  own_loss, (_, own_stats) = own._classifier_loss(params, *args)  # pylint: disable=protected-access
+  assert abs(float(own_loss) - float(loss)) > 1e-3
+  moved = jax.tree.map(lambda a, b: float(jnp.max(jnp.abs(a - b))),
+                       own_stats, state.classifier.batch_stats)
+  assert max(jax.tree.leaves(moved)) > 1e-3
+
+
+def test_running_batch_norm_control_sees_its_companion_batch_as_deployed():
+  """The control's companion batch under companion_batch_norm="running":
+  its term of C's loss is the inference-mode CE, so the control and the
+  game it controls for see their perturbed batches the same way."""
+  clf = classifiers.TripleGANCNN(K, dropout_rate=0.0)
+  common = dict(classifier=clf, classifier_tx=optax.sgd(1e-2), num_classes=K,
+                companion_weight=1.0)
+  own, running = ERM(**common), ERM(**common, companion_batch_norm="running")
+  batch = _batch()
+  batch["balanced_image"] = jnp.clip(batch["balanced_image"] + 0.6, -1, 1)
+  state = own.init(jax.random.PRNGKey(0), (32, 32, 1))
+  _, m_running = jax.jit(running.train_step)(state, batch)
+  _, m_own = jax.jit(own.train_step)(state, batch)
+  variables = state.classifier.variables
+  real_logits = clf.apply(variables, batch["image"], train=True,
+                          mutable=["batch_stats"])[0]
+  real_ce = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(
+      real_logits, batch["label"]))
+  companion_ce = _inference_ce(clf, variables, batch["balanced_image"],
+                               batch["balanced_label"])
+  np.testing.assert_allclose(m_running["c_loss"], real_ce + companion_ce,
+                             rtol=1e-5)
+  assert abs(float(m_own["c_loss"]) - float(m_running["c_loss"])) > 1e-3
+
+
+def test_an_unknown_perturbed_batch_norm_is_refused():
+  with pytest.raises(ValueError, match="perturbed_batch_norm must be one of"):
+    _game(perturbed_batch_norm="batch")
+  with pytest.raises(ValueError, match="companion_batch_norm must be one of"):
+    ERM(classifiers.TripleGANCNN(K), optax.sgd(1e-2), K,
+        companion_batch_norm="batch")

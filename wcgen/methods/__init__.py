@@ -25,6 +25,7 @@ from wcgen.methods.erm import ERM
 from wcgen.methods.protocol import Method
 from wcgen.methods.worst_case import GameState, WorstCaseGame
 from wcgen.models.precision import MixedPrecision
+from wcgen.core.state import PERTURBED_BATCH_NORMS
 from wcgen.core.state import skip_nonfinite
 
 # Baselines that are another method with settings changed, selectable by
@@ -123,7 +124,8 @@ def _erm(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
              companion_noise_rms=method.control_noise_rms,
              companion_perturbation=method.control_perturbation,
              companion_attack_steps=method.control_attack_steps,
-             companion_start_step=method.warmup_steps)
+             companion_start_step=method.warmup_steps,
+             companion_batch_norm=method.perturbed_batch_norm)
 
 
 def _game(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
@@ -171,7 +173,8 @@ def _game(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
       fake_filter_threshold=method.fake_filter_threshold,
       generator_fidelity_weight=(method.generator_fidelity_weight
                                  if reference_logits_fn is not None else 0.0),
-      generator_ema_decay=method.generator_ema_decay)
+      generator_ema_decay=method.generator_ema_decay,
+      perturbed_batch_norm=method.perturbed_batch_norm)
 
 
 # Each method's builder, by name; docs/METHODS.md has a paragraph on each.
@@ -220,6 +223,8 @@ def validate(method: ml_collections.ConfigDict) -> None:
                COMPANION_PERTURBATIONS)
   check_positive_int("method.control_attack_steps",
                      method.control_attack_steps)
+  check_one_of("method.perturbed_batch_norm", method.perturbed_batch_norm,
+               PERTURBED_BATCH_NORMS)
   check_one_of("method.fake_filter", method.fake_filter,
                objectives.FAKE_FILTERS)
   if method.fake_filter != "none" and not method.reference_run:

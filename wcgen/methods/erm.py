@@ -20,7 +20,8 @@ import optax
 
 from wcgen import objectives
 from wcgen.methods import mixup
-from wcgen.core.state import PlayerState, accuracy, apply_with_stats
+from wcgen.core.state import PERTURBED_BATCH_NORMS, PlayerState, accuracy
+from wcgen.core.state import apply_to_perturbed, apply_with_stats
 
 Batch = Dict[str, jax.Array]
 
@@ -65,6 +66,17 @@ class ERM:
   # Gradient steps of the "adversarial" perturbation: 1 = FGSM, more = PGD.
   companion_attack_steps: int = 1
   companion_start_step: int = 0
+  # How C sees the companion batch in its loss (core.state.
+  # PERTURBED_BATCH_NORMS), as the game's perturbed_batch_norm: "own"
+  # (training mode, its own batch statistics) or "running" (inference
+  # mode, the real data's running statistics, no dropout).
+  companion_batch_norm: str = "own"
+
+  def __post_init__(self):
+    if self.companion_batch_norm not in PERTURBED_BATCH_NORMS:
+      raise ValueError(f"companion_batch_norm must be one of "
+                       f"{PERTURBED_BATCH_NORMS}, got "
+                       f"{self.companion_batch_norm!r}")
 
   @property
   def needs_balanced_batch(self) -> bool:
@@ -140,9 +152,9 @@ class ERM:
       elif self.companion_noise_rms > 0:
         seeds = random_perturbation(jax.random.fold_in(key, 3), seeds,
                                     self.companion_noise_rms)
-      logits, _ = apply_with_stats(self.classifier, variables, seeds,
-                                   train=True,
-                                   rngs={"dropout": jax.random.fold_in(key, 4)})
+      logits, _ = apply_to_perturbed(
+          self.classifier, variables, seeds, self.companion_batch_norm,
+          rngs={"dropout": jax.random.fold_in(key, 4)})
       on = started.astype(jnp.float32)
       ce = objectives.cross_entropy(logits, batch["balanced_label"])
       return self.companion_weight * on * ce, {

@@ -26,7 +26,9 @@ program), then one generator update, then one classifier update:
 * classifier: minimises fake_weight * CE on those generated images (held
   fixed) + real_weight * CE on the real batch. The two batches go through
   C in separate passes, so BatchNorm's running statistics (used at test
-  time) come from real images only. With `generator_ema_decay` > 0, the
+  time) come from real images only; the generated batch is normalised by
+  its own statistics, or with `perturbed_batch_norm="running"` by those
+  running statistics (C in inference mode, as G attacks it). With `generator_ema_decay` > 0, the
   images C trains on are drawn (same z, labels and seeds) by an
   exponential moving average of G's weights instead (issue 15's lever 2:
   the averaged G of BigGAN and StyleGAN, whose samples are steadier than
@@ -43,7 +45,8 @@ import jax.numpy as jnp
 import optax
 
 from wcgen import objectives
-from wcgen.core.state import PlayerState, accuracy, apply_with_stats
+from wcgen.core.state import PERTURBED_BATCH_NORMS, PlayerState, accuracy
+from wcgen.core.state import apply_to_perturbed, apply_with_stats
 
 PyTree = Any
 Batch = Dict[str, jax.Array]
@@ -149,6 +152,12 @@ class WorstCaseGame:
   # > 0: C trains on the averaged G's samples and `sample` draws from it.
   # 0 = no average (Eq. 10's G, the default).
   generator_ema_decay: float = 0.0
+  # How C sees G's samples in its own loss (core.state.PERTURBED_BATCH_NORMS):
+  # "own", training mode, BatchNorm on the generated batch's own statistics
+  # (Eq. 10 leaves it open; the default); "running", inference mode,
+  # BatchNorm on the real data's running statistics and no dropout: C then
+  # learns Q in the mode G attacks it in and evaluation scores it in.
+  perturbed_batch_norm: str = "own"
 
   def __post_init__(self):
     if self.divergence not in ("wasserstein", "js"):
@@ -175,6 +184,10 @@ class WorstCaseGame:
     if self.generator_fidelity_weight and self.reference_logits_fn is None:
       raise ValueError("generator_fidelity_weight needs a reference "
                        "classifier (reference_logits_fn)")
+    if self.perturbed_batch_norm not in PERTURBED_BATCH_NORMS:
+      raise ValueError(f"perturbed_batch_norm must be one of "
+                       f"{PERTURBED_BATCH_NORMS}, got "
+                       f"{self.perturbed_batch_norm!r}")
     if not 0 <= self.generator_ema_decay < 1:
       raise ValueError(f"generator_ema_decay must be in [0, 1), got "
                        f"{self.generator_ema_decay}")
@@ -377,9 +390,9 @@ class WorstCaseGame:
                        real, real_labels, key):
     variables = dict(state.classifier.variables, params=c_params)
     k_fake, k_real = jax.random.split(key)
-    logits_fake, c_stats = apply_with_stats(self.classifier, variables, fake,
-                                            train=True,
-                                            rngs={"dropout": k_fake})
+    logits_fake, c_stats = apply_to_perturbed(self.classifier, variables,
+                                              fake, self.perturbed_batch_norm,
+                                              rngs={"dropout": k_fake})
     aux = {"c_acc_fake": accuracy(logits_fake, fake_labels)}
     if self.reference_logits_fn is None:
       fake_ce = objectives.cross_entropy(logits_fake, fake_labels)
