@@ -92,7 +92,8 @@ FIELDS_ADDED_LATER: Dict[str, Any] = {"method.gan_during_warmup": True,
                                           0.0,
                                       "optim.generator.final_lr_fraction":
                                           1.0,
-                                      "method.generator_ema_decay": 0.0}
+                                      "method.generator_ema_decay": 0.0,
+                                      "method.perturbed_batch_norm": "own"}
 
 
 def _as_tree_fields(flat_fields: Dict[str, Any]) -> Dict[str, Any]:
