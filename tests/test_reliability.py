@@ -489,3 +489,33 @@ def test_the_recorded_commit_is_the_one_at_the_runs_start(tiny_config,
   trainer.train_and_evaluate(tiny_config, str(workdir))
   with open(workdir / "results.json") as f:
     assert json.load(f)["code_version"] == "before"
+
+
+@pytest.mark.parametrize("sweeps", ["issue15", "issue16"])
+def test_every_archived_run_still_matches_todays_sweep_config(sweeps):
+  """The records in docs/runs/ are what RESULTS.md's tables print from on
+  a fresh clone: a config field added since they ran must read as the
+  behaviour they had (core.recorded_config.FIELDS_ADDED_LATER), or every
+  one of them is refused as "another config" and every sweep retrains."""
+  import importlib  # pylint: disable=g-import-not-at-top
+  from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
+  from wcgen.experiments import archive  # pylint: disable=g-import-not-at-top
+  from wcgen.experiments import sweep  # pylint: disable=g-import-not-at-top
+  root = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs",
+                      "runs", sweeps)
+  runs = sweep.every_run(importlib.import_module(
+      f"configs.sweeps.{sweeps}").SWEEPS.values())
+  results = sweep.read_sweep(fmnist_wgan.get_config(), runs, root,
+                             seeds=range(3))
+  archived = archive.finished_run_dirs(root)
+  assert archived and sum(map(len, results.values())) == len(archived)
+
+
+def test_fields_added_later_default_to_the_behaviour_of_older_runs():
+  """Each field's reading for runs recorded without it is today's default:
+  a default changed later would silently give old runs the new behaviour."""
+  from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
+  flat = traverse_util.flatten_dict(fmnist_wgan.get_config().to_dict(),
+                                    sep=".")
+  for field, value in recorded_config.FIELDS_ADDED_LATER.items():
+    assert flat[field] == value, field
