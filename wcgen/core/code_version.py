@@ -27,8 +27,8 @@ def _git(*args: str) -> Optional[str]:
 def describe() -> Optional[str]:
   """The commit of the checkout that holds the wcgen package, with
   "+dirty" when tracked files other than documents (docs/, *.md) differ
-  from it; None when the package is
-  not in a git checkout (e.g. installed from a wheel) or git is missing.
+  from it; None when the package is not in a git checkout (e.g. installed
+  from a wheel) or git is missing.
   Computed once per process, at the first call: the trainer calls it when
   a run starts, so that a commit made during a long run (or between two
   runs of one sweep process, which loaded its code at its start) is not
