@@ -37,7 +37,13 @@ How each table's rows are chosen, fixed before any of its runs finished:
   once for each of their seeds. The unperturbed and FGSM controls follow
   as compute allows.
 "reduced" and "noise" are the same rows on Tables 4-5's reduced training
-sets and on noisy labels.
+sets and on noisy labels. There the measure is clean accuracy, so the
+per-sample game's row is the G learning rate that chose clean validation
+accuracy on issue 15 (6e-4: `move`, 88.19 +- 0.90 over 3 seeds at IF=100;
+docs/RESULTS.md, "The ablation at a glance"), fixed before any reduced
+run (session 14); the baseline is the better of augmentation and mixup
+on seed 0's clean validation accuracy; ERM, that baseline and the game
+get seeds 0-2.
 """
 
 from configs.sweeps import issue15
