@@ -81,6 +81,12 @@ _ROWS = (
     ("per_sample_eps3_glr2e-3_running",
      {**_BASES["moving_game"], "optim.generator.lr": 2e-3,
       "method.perturbed_batch_norm": "running"}),
+    # Its fair control: the same random noise of the game's size, C
+    # learning the noisy companion batch in inference mode too.
+    ("seed_control_noise0.3_running",
+     {**_BASES["erm"], "method.name": "seed_control",
+      "method.control_noise_rms": 0.3,
+      "method.perturbed_batch_norm": "running"}),
 )
 
 
