@@ -60,6 +60,13 @@ def test_sweep_summary_is_mean_and_std_over_seeds_by_name():
   assert "test" not in header
   assert row.endswith("| 50.00 ± 0.00 | 2.0 | - |")
   assert row.endswith("| 2.0 | - |")  # no commit recorded by these runs
+  # A resumed seed records only its last part's time: left out, and said.
+  resumed = [unread[0], dataclasses.replace(
+      unread[1], resumed_from_step=600, wall_time_sec_this_process=30.0)]
+  _, _, row = sweep.summary({"erm_800": resumed}, runs).splitlines()[:3]
+  assert row.endswith("| 2.0 (1 of 2 whole) | - |")
+  _, _, row = sweep.summary({"erm_800": resumed[1:]}, runs).splitlines()[:3]
+  assert row.endswith("| - | - |")
   assert "other" not in text  # not run yet
   assert "`method.name='erm'`" in text
   assert "hardest" not in header  # the lowest class is a rarest one

@@ -342,6 +342,20 @@ def _code_versions(runs: Sequence[results_lib.RunResults]) -> str:
   return ", ".join(dict.fromkeys(short))
 
 
+def _minutes_per_run(runs: Sequence[results_lib.RunResults]) -> str:
+  """Mean wall time of the seeds that trained whole in one process; a
+  resumed seed records only its last part's time, so it is left out and
+  the count says so ("15.8 (2 of 3 whole)"); "-" when every seed was
+  resumed."""
+  whole = [r.wall_time_sec_this_process for r in runs
+           if not r.resumed_from_step]
+  if not whole:
+    return "-"
+  minutes = f"{statistics.mean(whole) / 60:.1f}"
+  return (minutes if len(whole) == len(runs) else
+          f"{minutes} ({len(whole)} of {len(runs)} whole)")
+
+
 def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
             extra: Optional[Dict[str, Dict[str, List[float]]]] = None
             ) -> str:
@@ -381,7 +395,6 @@ def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
     shot = lambda g: [(r.val_shot_accuracy or {}).get(g) for r in runs]
     cls = lambda c: [(r.val_per_class_accuracy or [None] * k)[c]
                      for r in runs]
-    minutes = statistics.mean(r.wall_time_sec_this_process for r in runs)
     lines.append(
         f"| {name} | {len(runs)} | {_mean_std([r.val_accuracy for r in runs])}"
         f" | {_mean_std(shot('many'))} | {_mean_std(shot('medium'))} | "
@@ -389,7 +402,7 @@ def summary(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
         "".join(f"{_mean_std(cls(c))} | " for c in shown) +
         (f"{_mean_std([r.test_accuracy for r in runs])} | " if in_run
          else "") +
-        f"{minutes / 60:.1f} |" +
+        f"{_minutes_per_run(runs)} |" +
         "".join(f" {_mean_std(column.get(name, []))} |"
                 for column in extra.values()) +
         f" {_code_versions(runs)} |")
