@@ -67,6 +67,10 @@ def test_sweep_summary_is_mean_and_std_over_seeds_by_name():
   assert row.endswith("| 2.0 (1 of 2 whole) | - |")
   _, _, row = sweep.summary({"erm_800": resumed[1:]}, runs).splitlines()[:3]
   assert row.endswith("| - | - |")
+  # With the total across its processes recorded, it counts as whole.
+  resumed[1] = dataclasses.replace(resumed[1], wall_time_sec_total=240.0)
+  _, _, row = sweep.summary({"erm_800": resumed}, runs).splitlines()[:3]
+  assert row.endswith("| 3.0 | - |")
   assert "other" not in text  # not run yet
   assert "`method.name='erm'`" in text
   assert "hardest" not in header  # the lowest class is a rarest one

@@ -19,6 +19,7 @@ from wcgen.core import checkpointing
 from wcgen.core import files
 from wcgen.core import jsonl_writer
 from wcgen.core import recorded_config
+from wcgen.core import results as results_lib
 from wcgen.train import trainer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -146,7 +147,38 @@ def test_sigterm_saves_and_the_next_start_resumes(tiny_data, tmp_path):
   train_rows = [r for r in files.read_jsonl(metrics) if "c_loss" in r]
   assert train_rows[-1]["step"] == step + 2
   assert np.isfinite(train_rows[-1]["c_loss"])
-  assert os.path.exists(os.path.join(workdir, "results.json"))
+  # results.json's total wall time is the first process's time up to the
+  # checkpoint (recorded when it was saved) plus the second's.
+  results = results_lib.read(os.path.join(workdir, "results.json"))
+  assert results.resumed_from_step == step
+  with open(os.path.join(workdir, "wall_time.json")) as f:
+    recorded = json.load(f)
+  assert recorded[str(step)] > 0
+  assert results.wall_time_sec_total == pytest.approx(
+      recorded[str(step)] + results.wall_time_sec_this_process, abs=1.0)
+
+
+def test_wall_time_record_adds_the_earlier_processes(tmp_path):
+  """wall_time.json: a resumed process adds the seconds recorded at its
+  start step; without that record (or with an unreadable file, which is
+  left as it is) the total is None rather than a wrong figure."""
+  workdir = str(tmp_path)
+  first = trainer._WallTime(workdir, 0, time.time() - 10.0, True)
+  first.record(4)
+  with open(os.path.join(workdir, "wall_time.json")) as f:
+    at_4 = json.load(f)["4"]
+  assert 10.0 <= at_4 < 20.0
+  second = trainer._WallTime(workdir, 4, time.time() - 5.0, True)
+  assert at_4 + 5.0 <= second.total() < at_4 + 15.0
+  assert trainer._WallTime(workdir, 3, time.time(), True).total() is None
+  path = os.path.join(workdir, "wall_time.json")
+  with open(path, "w") as f:
+    f.write("{not json")
+  broken = trainer._WallTime(workdir, 4, time.time(), True)
+  broken.record(8)
+  assert broken.total() is None
+  with open(path) as f:
+    assert f.read() == "{not json"
 
 
 def _snapshot(workdir):

@@ -50,6 +50,10 @@ class RunResults:
   # The commit of the code that finished the run ("+dirty" when tracked
   # files differed from it; core.code_version); None if not recorded.
   code_version: Optional[str] = None
+  # Seconds the whole run trained, every process that resumed it included
+  # (trainer._WallTime); None when not recorded (older runs, or a resume
+  # from a checkpoint saved before the record existed).
+  wall_time_sec_total: Optional[float] = None
 
   def metric(self, name: str) -> Optional[float]:
     """A score by its field name (a table column's metric)."""

@@ -343,12 +343,13 @@ def _code_versions(runs: Sequence[results_lib.RunResults]) -> str:
 
 
 def _minutes_per_run(runs: Sequence[results_lib.RunResults]) -> str:
-  """Mean wall time of the seeds that trained whole in one process; a
-  resumed seed records only its last part's time, so it is left out and
-  the count says so ("15.8 (2 of 3 whole)"); "-" when every seed was
-  resumed."""
-  whole = [r.wall_time_sec_this_process for r in runs
-           if not r.resumed_from_step]
+  """Mean wall time of the seeds whose whole training time is known (its
+  total across resumes, or one process's time when it was not resumed);
+  a resumed seed without a total is left out and the count says so
+  ("15.8 (2 of 3 whole)"); "-" when no seed's time is known."""
+  whole = [r.wall_time_sec_total if r.wall_time_sec_total is not None
+           else r.wall_time_sec_this_process for r in runs
+           if r.wall_time_sec_total is not None or not r.resumed_from_step]
   if not whole:
     return "-"
   minutes = f"{statistics.mean(whole) / 60:.1f}"

@@ -9,6 +9,7 @@ method's state and its jitted step, resumes from the latest checkpoint in
   workdir/events.out.tfevents.*  the same, for TensorBoard
   workdir/checkpoints/<step>/    orbax checkpoints (latest few)
   workdir/samples/step_<N>.png   generated samples, one row per class
+  workdir/wall_time.json         seconds trained up to each saved step
   workdir/results.json           final accuracies, written last
 """
 
@@ -272,6 +273,49 @@ def reference_classifier(config: ml_collections.ConfigDict):
   return lambda images: ref_method.classifier_logits(ref_state, images)
 
 
+class _WallTime:
+  """Seconds a run has trained, across the processes that resumed it.
+
+  Each checkpoint save also records, in WORKDIR/wall_time.json, the
+  seconds trained up to its step; a process that resumes from step S adds
+  S's record to its own time, so results.json's `wall_time_sec_total` is
+  the whole run's (None when the record of S is missing: a checkpoint
+  saved before wcgen kept this file). The record is written by the chief
+  only, and atomically.
+  """
+
+  FILE = "wall_time.json"
+
+  def __init__(self, workdir: str, start_step: int, t_start: float,
+               is_chief: bool):
+    self._path = os.path.join(workdir, self.FILE)
+    self._t_start = t_start
+    self._is_chief = is_chief
+    self._recorded = {}
+    try:
+      with open(self._path) as f:
+        self._recorded = dict(json.load(f))
+    except FileNotFoundError:
+      pass
+    except (OSError, ValueError, TypeError) as e:  # unreadable: not recorded
+      logging.warning("%s is unreadable (%s); this run's total wall time "
+                      "will not be recorded", self._path, e)
+    self._before = (0.0 if not start_step else
+                    self._recorded.get(str(start_step)))
+
+  def total(self) -> Optional[float]:
+    if self._before is None:
+      return None
+    return self._before + time.time() - self._t_start
+
+  def record(self, step: int) -> None:
+    total = self.total()
+    if not self._is_chief or total is None:
+      return
+    self._recorded[str(step)] = total
+    files.atomic_write_json(self._path, self._recorded)
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                        allow_config_change: bool = False
                        ) -> results_lib.RunResults:
@@ -438,6 +482,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   history = []
   result = None
   t_start = time.time()
+  wall_time = _WallTime(workdir, start_step, t_start, is_chief)
   # The tree this process loaded, read before training: a commit made while
   # the run trains is not the code that ran it.
   version = code_version.describe()
@@ -463,6 +508,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     del t
     with progress.timed("checkpoint"):
       ckpt.save(step, state)
+      wall_time.record(step)
 
   # clu's cadence: each action fires every N steps and at the last step.
   # steps/s goes to TensorBoard only: metrics.jsonl stays a function of
@@ -494,6 +540,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         if preempted and step < num_steps:
           if step % config.schedule.checkpoint_every_steps:
             ckpt.save(step, state)
+            wall_time.record(step)
           ckpt.close()
           writer.flush()
           logging.warning("%s: checkpoint of step %d saved in %s; run the "
@@ -526,6 +573,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       batch_size=config.schedule.batch_size,
       train_class_counts=data.train_class_counts.tolist(),
       wall_time_sec_this_process=time.time() - t_start,
+      wall_time_sec_total=wall_time.total(),
       resumed_from_step=start_step,
       devices=jax.device_count(),
       **_split_results("val", result["validation"], data.train_class_counts),
