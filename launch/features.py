@@ -40,6 +40,7 @@ def make_plots():
   from wcgen.data import input_pipeline  # pylint: disable=g-import-not-at-top
   from wcgen.eval import features, frechet  # pylint: disable=g-import-not-at-top
   from wcgen.core import files  # pylint: disable=g-import-not-at-top
+  from wcgen.data import specs  # pylint: disable=g-import-not-at-top
   out = FLAGS.out or FLAGS.workdir
   files.make_workdir(out)
   config, method, state = features.load_run(FLAGS.workdir)
@@ -70,7 +71,8 @@ def make_plots():
                     labels)
     fcd[name] = frechet.feature_distance(groups["real test images"][0],
                                          groups[name][0])
-  features.tsne_figure(groups, os.path.join(out, "tsne.png"))
+  features.tsne_figure(groups, os.path.join(out, "tsne.png"),
+                       class_names=specs.class_names(config.data.name))
   files.atomic_write_json(os.path.join(out, "fcd.json"), {
       "fcd_to_real_test_images": fcd, "samples": n,
       "feature_classifier": FLAGS.reference_workdir or FLAGS.workdir,

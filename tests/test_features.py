@@ -28,6 +28,16 @@ def test_tsne_keeps_separated_clusters_apart(tmp_path):
   np.fill_diagonal(d, np.inf)
   assert np.mean(labels[d.argmin(1)] == labels) > 0.95
   assert os.path.getsize(tmp_path / "t.png") > 1000
+  # Named classes: a legend in the classes' colours, no colour bar.
+  groups = {"a": (feats[:60], labels[:60]), "b": (feats[60:], labels[60:])}
+  fig = features.plot_embedding(groups, embedding, ["cat", "dog", "fox"])
+  legend = fig.axes[-1].get_legend()
+  assert [t.get_text() for t in legend.get_texts()] == ["cat", "dog", "fox"]
+  assert len(fig.axes) == 2  # the two panels; no colour-bar axes
+  b_points = fig.axes[1].collections[0]
+  for handle, label in zip(legend.legend_handles, range(3)):
+    colour = b_points.to_rgba(label)
+    np.testing.assert_allclose(handle.get_color(), colour)
 
 
 def test_features_launcher_on_a_finished_run(finished_run, tmp_path):

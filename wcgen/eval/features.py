@@ -8,11 +8,12 @@ distances can be made after training, for any method with a generator.
 
 import json
 import os
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import jax
 import jax.numpy as jnp
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 import ml_collections
 import numpy as np
 
@@ -125,14 +126,14 @@ def tsne(features: np.ndarray, seed: int = 0) -> np.ndarray:
               ).fit_transform(features)
 
 
-def tsne_figure(groups: Dict[str, Group], path: str, seed: int = 0,
-                title: Optional[str] = None) -> np.ndarray:
-  """One shared t-SNE of every group's features, one panel per group,
-  points coloured by class. Writes a PNG; returns the embedding."""
+def plot_embedding(groups: Dict[str, Group], embedding: np.ndarray,
+                   class_names: Optional[Sequence[str]] = None,
+                   title: Optional[str] = None) -> Figure:
+  """One panel per group of a shared 2-D embedding (rows in the groups'
+  order), points coloured by class; with `class_names` a legend names the
+  classes (a colour bar of class numbers otherwise)."""
   names = list(groups)
-  features = np.concatenate([groups[n][0] for n in names])
-  embedding = tsne(features, seed)
-  fig = Figure(figsize=(4 * len(names), 4))
+  fig = Figure(figsize=(4 * len(names) + (1.6 if class_names else 0), 4))
   axes = fig.subplots(1, len(names), squeeze=False)[0]
   start = 0
   for ax, name in zip(axes, names):
@@ -144,8 +145,28 @@ def tsne_figure(groups: Dict[str, Group], path: str, seed: int = 0,
     ax.set_title(name)
     ax.set_xticks([])
     ax.set_yticks([])
-  fig.colorbar(points, ax=list(axes), label="class")
+  if class_names:
+    colours = points.cmap(points.norm(np.arange(len(class_names))))
+    handles = [Line2D([], [], marker="o", linestyle="", color=colour,
+                      markersize=5) for colour in colours]
+    axes[-1].legend(handles, list(class_names), loc="center left",
+                    bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
+    fig.tight_layout()
+  else:
+    fig.colorbar(points, ax=list(axes), label="class")
   if title:
     fig.suptitle(title)
-  files.atomic_write_figure(fig, path)
+  return fig
+
+
+def tsne_figure(groups: Dict[str, Group], path: str, seed: int = 0,
+                title: Optional[str] = None,
+                class_names: Optional[Sequence[str]] = None) -> np.ndarray:
+  """One shared t-SNE of every group's features, one panel per group,
+  points coloured by class (named when `class_names` is given). Writes a
+  PNG; returns the embedding."""
+  features = np.concatenate([groups[n][0] for n in groups])
+  embedding = tsne(features, seed)
+  files.atomic_write_figure(
+      plot_embedding(groups, embedding, class_names, title), path)
   return embedding
