@@ -29,9 +29,9 @@ program), then one generator update, then one classifier update:
   time) come from real images only; the generated batch is normalised by
   its own statistics, or with `perturbed_batch_norm="running"` by those
   running statistics (C in inference mode, as G attacks it). With
-  `generator_ema_decay` > 0, the
-  images C trains on are drawn (same z, labels and seeds) by an
-  exponential moving average of G's weights instead (issue 15's lever 2:
+  `generator_ema_decay` > 0, the images C trains on are drawn (same z,
+  labels and seeds) by an exponential moving average of G's weights
+  instead (issue 15's lever 2:
   the averaged G of BigGAN and StyleGAN, whose samples are steadier than
   the raw G's); G's own update still uses the raw G.
 """
