@@ -57,6 +57,29 @@ def test_stand_in_table_cells_are_the_sweeps_runs(table_id):
   assert checked == len(columns) * len(table.rows)
 
 
+def test_table_5s_ablation_cells_are_the_ablation_sweeps_runs():
+  """The BN/WD ablation columns of 5fm, for the two rows the ablation sweep
+  trains (ERM and the reduced table's game), are its runs; the setting
+  removed is the one the column names."""
+  table = tables.TABLES["5fm"]
+  runs = dict(issue16.SWEEPS["ablation"])
+  base = registry.base_config("fashion_mnist", "long")
+  sweep_base = fmnist_wgan.get_config()
+  ablation = [c for c in table.columns
+              if c.id in ("no_bn", "no_wd", "neither")]
+  assert len(ablation) == 3
+  for column in ablation:
+    for row_id in ("erm", "worst_case_per_sample_glr6e-4"):
+      name = f"{ROW_TO_RUN[row_id]}_reduced0.2_{column.id}_{issue16.BUDGET}"
+      cell = grid.cell_config(base, table.row(row_id), column, seed=2)
+      run = sweep.run_config(sweep_base, runs[name], seed=2, read_test=False)
+      assert _without_test_read(cell) == _without_test_read(run), name
+      assert run.model.classifier.use_batchnorm == (column.id == "no_wd")
+      assert (run.optim.classifier.weight_decay == 0) == (
+          column.id != "no_bn")
+  assert len(runs) == 2 * len(ablation)
+
+
 def test_the_stand_in_games_differ_from_table_1s():
   """The chosen recipe is not Table 1's per-sample row (eps 0.3, G's
   default learning rate): a ten times larger ball, frozen warm-up, G's lr
