@@ -58,6 +58,57 @@ def test_residual_generator_is_the_identity_at_init_and_bounded():
     assert float(jnp.max(jnp.abs(other - out))) > 1e-4
 
 
+def test_residual_rms_cap_projects_each_sample_onto_its_ball():
+  """max_rms: each sample's change is the uncapped one scaled down to RMS
+  max_rms when it was larger (same direction), untouched when it was
+  smaller; images stay in range; G is still the identity at init."""
+  x = _batch()["balanced_image"]
+  labels, z = jnp.arange(8) % K, jnp.ones((8, 8))
+  free = generators.ResidualPerturber(K, 1, width=4, bound=0.5)
+  capped = generators.ResidualPerturber(K, 1, width=4, bound=0.5,
+                                        max_rms=0.1)
+  variables = free.init(jax.random.PRNGKey(0), z, labels, seeds=x)
+  np.testing.assert_array_equal(
+      capped.apply(variables, z, labels, seeds=x), x)
+  leaves, tree = jax.tree.flatten(variables)
+  keys = jax.random.split(jax.random.PRNGKey(2), len(leaves))
+  moved = jax.tree.unflatten(tree, [
+      a + 0.3 * jax.random.normal(k, a.shape) for a, k in zip(leaves, keys)])
+  d_free = np.asarray(free.apply(moved, z, labels, seeds=x) - x)
+  d_cap = np.asarray(capped.apply(moved, z, labels, seeds=x) - x)
+  rms = lambda d: np.sqrt(np.mean(d.reshape(len(d), -1) ** 2, axis=1))
+  above = rms(d_free) > 0.1
+  assert above.any()  # the weights move some samples past the ball
+  np.testing.assert_allclose(rms(d_cap)[above], 0.1, rtol=1e-4)
+  np.testing.assert_allclose(d_cap[~above], d_free[~above], atol=1e-6)
+  for i in np.flatnonzero(above):  # the same direction, shorter
+    ratio = d_cap[i].ravel() @ d_free[i].ravel() / (
+        np.linalg.norm(d_cap[i]) * np.linalg.norm(d_free[i]))
+    assert ratio > 1 - 1e-5
+  assert np.abs(x + d_cap).max() <= 1.0 + 1e-6
+  # The gradient through the cap at G's start (a zero residual) is finite.
+  grad = jax.grad(lambda v: jnp.sum(capped.apply(v, z, labels, seeds=x)))(
+      variables)
+  assert all(np.isfinite(g).all() for g in jax.tree.leaves(grad))
+
+
+def test_max_residual_rms_is_checked_against_the_generator():
+  from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
+  from wcgen import models  # pylint: disable=g-import-not-at-top
+  from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  config = fmnist_wgan.get_config()
+  config.model.generator.max_residual_rms = 0.1
+  with pytest.raises(ConfigError, match="only with the per-sample"):
+    models.validate(config.model)  # the default G is "dcgan"
+  config.model.generator.name = "residual"
+  models.validate(config.model)
+  config.model.generator.max_residual_rms = -0.1
+  with pytest.raises(ConfigError, match="must be >= 0"):
+    models.validate(config.model)
+  g = models.create_generator("residual", K, 1, 4, 0.5, 0.2)
+  assert g.max_rms == 0.2
+
+
 def test_per_sample_game_perturbs_the_balanced_seeds_and_attacks_c():
   # A zero critic: G's only signals are C's loss and the transport cost.
   game = _game()

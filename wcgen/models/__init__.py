@@ -13,15 +13,16 @@ from wcgen.models import resnets
 from wcgen.models import vgg
 
 # Each network by name: name -> fn(num_classes, channels, width,
-# perturbation_bound) for G, fn(num_classes, width) for D. A new variant is
-# its module plus one line here (and a config preset naming it).
-# "residual" is the per-sample G(x_i, y_i, z) of Eq. 8 (seed + bounded
-# residual); the others draw from noise, G(z, y).
+# perturbation_bound, max_residual_rms) for G, fn(num_classes, width) for D.
+# A new variant is its module plus one line here (and a config preset
+# naming it). "residual" is the per-sample G(x_i, y_i, z) of Eq. 8 (seed +
+# bounded residual); the others draw from noise, G(z, y), and have no
+# residual to bound.
 _GENERATOR_FNS = {
-    "dcgan": lambda k, c, width, bound: DCGANGenerator(k, c, width),
-    "dcgan_cbn": lambda k, c, width, bound: DCGANGenerator(
+    "dcgan": lambda k, c, width, *_: DCGANGenerator(k, c, width),
+    "dcgan_cbn": lambda k, c, width, *_: DCGANGenerator(
         k, c, width, conditional_bn=True),
-    "biggan": lambda k, c, width, bound: biggan.BigGANGenerator(k, c, width),
+    "biggan": lambda k, c, width, *_: biggan.BigGANGenerator(k, c, width),
     "residual": ResidualPerturber,
 }
 _CRITIC_FNS = {
@@ -60,16 +61,24 @@ def validate(model) -> None:
     raise ConfigError(f"model.generator.perturbation_bound must be in (0, 2] "
                       f"(images are in [-1, 1]), got "
                       f"{model.generator.perturbation_bound}")
+  max_rms = model.generator.get("max_residual_rms", 0.0)
+  if max_rms < 0 or (max_rms and model.generator.name != "residual"):
+    raise ConfigError(
+        f"model.generator.max_residual_rms={max_rms} must be >= 0, and set "
+        f"only with the per-sample generator (model.generator.name="
+        f"'residual', got {model.generator.name!r}); leave it at 0")
 
 
 def create_generator(name: str, num_classes: int, channels: int, width: int,
-                     perturbation_bound: float = 0.5):
+                     perturbation_bound: float = 0.5,
+                     max_residual_rms: float = 0.0):
   """G by name: "dcgan", "dcgan_cbn", "biggan" (width = its ch multiplier)
   or "residual" (Eq. 8's per-sample G, moving no pixel by more than
-  perturbation_bound)."""
+  perturbation_bound and no image by an RMS above max_residual_rms, when
+  that is > 0)."""
   _check("generator", name, GENERATORS)
   return _GENERATOR_FNS[name](num_classes, channels, width,
-                              perturbation_bound)
+                              perturbation_bound, max_residual_rms)
 
 
 def create_critic(name: str, num_classes: int, width: int):
