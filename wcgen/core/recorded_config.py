@@ -93,7 +93,9 @@ FIELDS_ADDED_LATER: Dict[str, Any] = {"method.gan_during_warmup": True,
                                       "optim.generator.final_lr_fraction":
                                           1.0,
                                       "method.generator_ema_decay": 0.0,
-                                      "method.perturbed_batch_norm": "own"}
+                                      "method.perturbed_batch_norm": "own",
+                                      "model.generator.max_residual_rms":
+                                          0.0}
 
 
 def _as_tree_fields(flat_fields: Dict[str, Any]) -> Dict[str, Any]:
