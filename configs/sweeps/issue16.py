@@ -44,6 +44,12 @@ docs/RESULTS.md, "The ablation at a glance"), fixed before any reduced
 run (session 14); the baseline is the better of augmentation and mixup
 on seed 0's clean validation accuracy; ERM, that baseline and the game
 get seeds 0-2.
+On "noise" the first column run is symmetric 40% (session 15). Its
+baseline is mixup (seed 0 validation: mixup 88.07, augmentation 84.33,
+ERM 88.87). Its control is the unperturbed companion batch
+(`seed_control`), seeds 0-2: the game's residual stayed at RMS 0.03 on
+seed 0, so C's extra class-balanced batch, not the perturbation, is what
+a gain would most likely come from.
 "ablation" is Table 5's BN/WD ablation on the 20% set: ERM and that game
 row with BatchNorm, weight decay or both removed from C (added in session
 15, before any of its runs).
