@@ -106,6 +106,16 @@ def transport_cost(perturbed: Array, seeds: Array) -> Array:
   return jnp.mean(jnp.square(perturbed - seeds))
 
 
+def per_image_rms(x: Array, floor: float = 0.0) -> Array:
+  """Root-mean-square of each image of a batch [B, ...] over its pixels,
+  shaped [B, 1, ...] to scale the images by: the size in which the random
+  control's noise is drawn and the per-sample G's residual is capped.
+  `floor` > 0 is added under the square root, whose gradient is infinite
+  at an all-zero image (and 0 * inf is NaN in a backward pass)."""
+  axes = tuple(range(1, x.ndim))
+  return jnp.sqrt(jnp.mean(jnp.square(x), axis=axes, keepdims=True) + floor)
+
+
 def classifier_loss(logits_fake: Array, labels_fake: Array,
                     logits_real: Array | None, labels_real: Array | None,
                     fake_weight: float | Array,

@@ -189,8 +189,7 @@ def random_perturbation(key: jax.Array, images: jax.Array,
   """images + Gaussian noise rescaled to root-mean-square `rms` per image,
   clipped to [-1, 1]: a random perturbation of a given size."""
   noise = jax.random.normal(key, images.shape, images.dtype)
-  axes = tuple(range(1, images.ndim))
-  noise *= rms / jnp.sqrt(jnp.mean(jnp.square(noise), axes, keepdims=True))
+  noise *= rms / objectives.per_image_rms(noise)
   return jnp.clip(images + noise, -1.0, 1.0)
 
 

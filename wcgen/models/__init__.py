@@ -61,7 +61,7 @@ def validate(model) -> None:
     raise ConfigError(f"model.generator.perturbation_bound must be in (0, 2] "
                       f"(images are in [-1, 1]), got "
                       f"{model.generator.perturbation_bound}")
-  max_rms = model.generator.get("max_residual_rms", 0.0)
+  max_rms = model.generator.max_residual_rms
   if max_rms < 0 or (max_rms and model.generator.name != "residual"):
     raise ConfigError(
         f"model.generator.max_residual_rms={max_rms} must be >= 0, and set "

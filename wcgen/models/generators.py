@@ -4,6 +4,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from wcgen import objectives
 from wcgen.models import layers
 
 
@@ -120,7 +121,5 @@ def cap_rms(residual: jax.Array, max_rms: float) -> jax.Array:
   Scaling toward zero keeps seed + residual inside [-1, 1] when both ends
   were. The square root's gradient at an all-zero residual (G's start) is
   kept finite by a tiny floor inside it."""
-  axes = tuple(range(1, residual.ndim))
-  rms = jnp.sqrt(jnp.mean(jnp.square(residual), axis=axes, keepdims=True)
-                 + 1e-12)
+  rms = objectives.per_image_rms(residual, floor=1e-12)
   return residual * jnp.minimum(1.0, max_rms / rms)
