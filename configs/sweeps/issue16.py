@@ -50,6 +50,8 @@ ERM 88.87). Its control is the unperturbed companion batch
 (`seed_control`), seeds 0-2: the game's residual stayed at RMS 0.03 on
 seed 0, so C's extra class-balanced batch, not the perturbation, is what
 a gain would most likely come from.
+"gan_augment" is configured for the GAN panel of Fig. 2 (reduced 30%,
+seed 0), not as a table row.
 "ablation" is Table 5's BN/WD ablation on the 20% set: ERM and that game
 row with BatchNorm, weight decay or both removed from C (added in session
 15, before any of its runs).
@@ -83,6 +85,11 @@ _ROWS = (
       "method.control_noise_rms": 0.3,
       "method.control_perturbation": "adversarial"}),
     ("paper_game", _BASES["paper_game"]),
+    # A plain conditional GAN whose samples C also trains on (the paper's
+    # G(z, y) with no term against C): the "GAN samples" of Fig. 2's
+    # t-SNE on the 30% set (`launch/features.py --gan_workdir`), added in
+    # session 16 before any of its runs.
+    ("gan_augment", {**_BASES["paper_game"], "method.name": "gan_augment"}),
     # The robust game with C learning its worst case in inference mode
     # (method.perturbed_batch_norm="running"), a lever found in this
     # sweep's own logs: on clean data (seed 0) C got 79% of the game's
