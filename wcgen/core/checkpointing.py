@@ -16,7 +16,7 @@ where it is, since nothing is wrong with it.
 import hashlib
 import json
 import os
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 from absl import logging
 import jax
@@ -121,6 +121,28 @@ class Checkpointer:
       raise DataError(f"{len(changed)} file(s) differ from their checksums "
                       f"recorded at save time, e.g. {changed[0]}")
     return True
+
+  @property
+  def all_steps(self) -> List[int]:
+    """The finished steps kept on disk, oldest first."""
+    return sorted(self._manager.all_steps())
+
+  def restore(self, step: int, state: PyTree) -> PyTree:
+    """The checkpoint of `step` (with `state`'s structure and shardings),
+    for reading an earlier step of a run (diagnostics); resuming uses
+    `restore_or`. A step whose files differ from their checksums is a
+    DataError; nothing is moved."""
+    if step not in self._manager.all_steps():
+      raise DataError(f"{self._manager.directory} has no checkpoint of step "
+                      f"{step}; it keeps {self.all_steps}")
+    try:
+      self._verify(step)
+    except DataError as e:
+      raise DataError(f"the checkpoint of step {step} in "
+                      f"{self._manager.directory} is corrupt: {e}") from None
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, state)
+    return self._manager.restore(step,
+                                 args=ocp.args.StandardRestore(abstract))
 
   def restore_or(self, state: PyTree) -> PyTree:
     """The latest good saved state (with `state`'s shardings), else `state`.

@@ -29,6 +29,19 @@ Group = Tuple[np.ndarray, np.ndarray]  # features [N, D], labels [N]
 
 def load_run(workdir: str):
   """(config, method, state) of the finished or checkpointed run."""
+  config, method, state = load_method(workdir)
+  ckpt = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"))
+  if ckpt.latest_step is None:
+    raise DataError(f"{workdir} has no checkpoint yet; train it first")
+  state = ckpt.restore_or(state)
+  ckpt.close()
+  return config, method, state
+
+
+def load_method(workdir: str):
+  """(config, method, initial state) of the run in `workdir`, as its
+  recorded config builds them: the template its checkpoints restore
+  into."""
   path = os.path.join(workdir, "config.json")
   if not os.path.exists(path):
     raise DataError(f"{workdir} holds no run (no config.json); give the "
@@ -39,13 +52,7 @@ def load_run(workdir: str):
   spec = specs.get_spec(config.data.name)
   method = methods.create(config, spec.num_classes, spec.image_shape[-1])
   image_shape = (config.data.image_size,) * 2 + (spec.image_shape[-1],)
-  state = method.init(jax.random.PRNGKey(0), image_shape)
-  ckpt = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"))
-  if ckpt.latest_step is None:
-    raise DataError(f"{workdir} has no checkpoint yet; train it first")
-  state = ckpt.restore_or(state)
-  ckpt.close()
-  return config, method, state
+  return config, method, method.init(jax.random.PRNGKey(0), image_shape)
 
 
 def penultimate_features(method, state, images: np.ndarray,
