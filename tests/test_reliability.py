@@ -79,6 +79,27 @@ def test_no_good_checkpoint_is_a_one_line_error(run_dir, tmp_path):
     ckpt.restore_or(_target(config))
 
 
+def test_an_earlier_step_restores_as_saved_and_a_corrupt_one_is_refused(
+    run_dir, tmp_path):
+  """`Checkpointer.restore(step)` (diagnostics read earlier steps): the
+  step's own state, no fallback to another step, nothing moved."""
+  config, workdir = run_dir
+  copy = str(tmp_path / "copy")
+  shutil.copytree(workdir, copy)
+  ckpt_dir = os.path.join(copy, "checkpoints")
+  ckpt = checkpointing.Checkpointer(ckpt_dir)
+  assert ckpt.all_steps == [2, 4]
+  assert int(ckpt.restore(2, _target(config)).step) == 2
+  with pytest.raises(DataError, match="no checkpoint of step 3; it keeps"):
+    ckpt.restore(3, _target(config))
+  with open(os.path.join(ckpt_dir, "2", "_CHECKPOINT_METADATA"), "a") as f:
+    f.write(" ")  # a stray write after the save: checksums differ
+  with pytest.raises(DataError, match="step 2 .* is corrupt"):
+    ckpt.restore(2, _target(config))
+  assert os.path.isdir(os.path.join(ckpt_dir, "2"))
+  ckpt.close()
+
+
 def test_orbax_tmp_directory_from_a_killed_save_is_ignored(run_dir, tmp_path):
   config, workdir = run_dir
   copy = str(tmp_path / "copy")
