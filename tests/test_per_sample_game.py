@@ -11,6 +11,8 @@ import pytest
 
 from test_worst_case import _game as worst_case_game
 from wcgen import objectives
+from wcgen.core import state as state_lib
+from wcgen.eval import batch_norm
 from wcgen.methods.erm import ERM, adversarial_perturbation
 from wcgen.methods.erm import random_perturbation
 from wcgen.models import classifiers, generators
@@ -515,6 +517,106 @@ def test_running_batch_norm_control_sees_its_companion_batch_as_deployed():
   np.testing.assert_allclose(m_running["c_loss"], real_ce + companion_ce,
                              rtol=1e-5)
   assert abs(float(m_own["c_loss"]) - float(m_running["c_loss"])) > 1e-3
+
+
+def _ce(logits, labels):
+  return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits,
+                                                                  labels))
+
+
+def _real_stats_ce(clf, variables, real, perturbed, labels):
+  """CE of `perturbed` in inference mode with the statistics of the real
+  batch in place of the running ones -- a second path: the statistics come
+  from wcgen.eval.batch_norm's interceptor, not from BatchNorm's mask."""
+  stats = batch_norm.batch_statistics(clf, variables, real)
+  return _ce(clf.apply(dict(variables, batch_stats=stats), perturbed,
+                       train=False), labels)
+
+
+def test_real_statistics_pass_normalises_both_batches_by_the_real_rows():
+  """apply_with_real_statistics: the real rows come out as in a pass over
+  the real batch alone (logits and new running statistics); the perturbed
+  rows as in inference mode with the real batch's statistics; and the
+  gradient flows through those statistics (it is not "running"'s)."""
+  clf = classifiers.TripleGANCNN(K, dropout_rate=0.0)
+  batch = _batch()
+  real, labels = batch["image"], batch["label"]
+  fake = jnp.clip(batch["balanced_image"] + 0.6, -1.0, 1.0)
+  variables = clf.init(jax.random.PRNGKey(0), real)
+  real_logits, fake_logits, stats = state_lib.apply_with_real_statistics(
+      clf, variables, real, fake)
+  alone, alone_stats = state_lib.apply_with_stats(clf, variables, real,
+                                                  train=True)
+  np.testing.assert_allclose(real_logits, alone, rtol=1e-5, atol=1e-6)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5,
+                                                       atol=1e-7),
+               stats, alone_stats)
+  stats_of_real = batch_norm.batch_statistics(clf, variables, real)
+  np.testing.assert_allclose(
+      fake_logits, clf.apply(dict(variables, batch_stats=stats_of_real),
+                             fake, train=False), rtol=1e-4, atol=1e-5)
+
+  def joint(p):
+    v = dict(variables, params=p)
+    return _ce(state_lib.apply_with_real_statistics(clf, v, real, fake)[1],
+               batch["balanced_label"])
+
+  params = variables["params"]
+  by_hand = jax.grad(lambda p: _real_stats_ce(
+      clf, dict(variables, params=p), real, fake,
+      batch["balanced_label"]))(params)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4,
+                                                       atol=1e-6),
+               jax.grad(joint)(params), by_hand)
+  # Statistics held constant ("running" with these statistics) give another
+  # gradient: the difference is the path through the statistics.
+  constant = jax.grad(lambda p: _ce(clf.apply(
+      dict(variables, params=p, batch_stats=stats_of_real), fake,
+      train=False), batch["balanced_label"]))(params)
+  gap = jax.tree.map(lambda a, b: float(jnp.max(jnp.abs(a - b))),
+                     by_hand, constant)
+  assert max(jax.tree.leaves(gap)) > 1e-4
+
+
+def test_real_batch_mode_in_the_game_and_in_its_control():
+  """perturbed_batch_norm="real_batch": C's loss is the real batch's
+  training-mode CE plus the CE of G's samples normalised by that batch's
+  statistics, and the running statistics are the real batch's alone; the
+  control's companion batch is treated the same way."""
+  game = _game(perturbed_batch_norm="real_batch")
+  state = game.init(jax.random.PRNGKey(0), (32, 32, 1))
+  batch = _batch()
+  fake = jnp.clip(batch["balanced_image"] + 0.6, -1.0, 1.0)
+  labels = batch["balanced_label"]
+  clf, variables = game.classifier, state.classifier.variables
+  loss, (_, stats) = game._classifier_loss(  # pylint: disable=protected-access
+      state.classifier.params, state, fake, labels, batch["image"],
+      batch["label"], jax.random.PRNGKey(2))
+  real_logits, alone_stats = state_lib.apply_with_stats(
+      clf, variables, batch["image"], train=True)
+  fake_ce = _real_stats_ce(clf, variables, batch["image"], fake, labels)
+  on = float(game._game_on(state))  # pylint: disable=protected-access
+  np.testing.assert_allclose(
+      loss, on * fake_ce + _ce(real_logits, batch["label"]), rtol=1e-5)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5,
+                                                       atol=1e-7),
+               stats, alone_stats)
+
+  common = dict(classifier=classifiers.TripleGANCNN(K, dropout_rate=0.0),
+                classifier_tx=optax.sgd(1e-2), num_classes=K,
+                companion_weight=1.0)
+  control = ERM(**common, companion_batch_norm="real_batch")
+  batch["balanced_image"] = fake
+  c_state = control.init(jax.random.PRNGKey(0), (32, 32, 1))
+  _, metrics = jax.jit(control.train_step)(c_state, batch)
+  c_vars = c_state.classifier.variables
+  real_ce = _ce(state_lib.apply_with_stats(control.classifier, c_vars,
+                                           batch["image"], train=True)[0],
+                batch["label"])
+  np.testing.assert_allclose(
+      metrics["c_loss"], real_ce + _real_stats_ce(
+          control.classifier, c_vars, batch["image"], fake, labels),
+      rtol=1e-5)
 
 
 def test_an_unknown_perturbed_batch_norm_is_refused():

@@ -118,6 +118,25 @@ _ROWS = (
      {**_BASES["erm"], "method.name": "seed_control",
       "method.control_noise_rms": 0.1,
       "method.perturbed_batch_norm": "running"}),
+    # Session 17, before any of their runs: the capped game and both noise
+    # controls with the perturbed batch normalised by the real batch's
+    # statistics, differentiated through them ("real_batch"). The capped
+    # running game and the RMS 0.1 running control lost 3.9 and 3.4
+    # validation points in their last 400 steps, in their weights
+    # (launch/batch_norm_check.py); the RMS 0.3 running control, the best
+    # lever on the distorted columns, cost 3.6 points of clean accuracy.
+    ("per_sample_eps3_glr2e-3_realbn_cap0.1",
+     {**_BASES["moving_game"], "optim.generator.lr": 2e-3,
+      "method.perturbed_batch_norm": "real_batch",
+      "model.generator.max_residual_rms": 0.1}),
+    ("seed_control_noise0.1_realbn",
+     {**_BASES["erm"], "method.name": "seed_control",
+      "method.control_noise_rms": 0.1,
+      "method.perturbed_batch_norm": "real_batch"}),
+    ("seed_control_noise0.3_realbn",
+     {**_BASES["erm"], "method.name": "seed_control",
+      "method.control_noise_rms": 0.3,
+      "method.perturbed_batch_norm": "real_batch"}),
 )
 
 

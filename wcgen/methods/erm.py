@@ -22,6 +22,7 @@ from wcgen import objectives
 from wcgen.methods import mixup
 from wcgen.core.state import PERTURBED_BATCH_NORMS, PlayerState, accuracy
 from wcgen.core.state import apply_to_perturbed, apply_with_stats
+from wcgen.core.state import apply_with_real_statistics
 
 Batch = Dict[str, jax.Array]
 
@@ -68,8 +69,9 @@ class ERM:
   companion_start_step: int = 0
   # How C sees the companion batch in its loss (core.state.
   # PERTURBED_BATCH_NORMS), as the game's perturbed_batch_norm: "own"
-  # (training mode, its own batch statistics) or "running" (inference
-  # mode, the real data's running statistics, no dropout).
+  # (training mode, its own batch statistics), "running" (inference
+  # mode, the real data's running statistics, no dropout) or "real_batch"
+  # (one pass with the real batch, normalised by its statistics).
   companion_batch_norm: str = "own"
 
   def __post_init__(self):
@@ -130,9 +132,8 @@ class ERM:
       images, partner, lam = mixup.mix_batch(k_mix, images, labels,
                                              self.mixup_alpha)
 
-    def companion_loss(variables):
-      """(weighted CE on the companion batch, its metrics); first pass, so
-      BatchNorm's running statistics come from the real batch's pass."""
+    def companion_images():
+      """The companion batch, perturbed as configured."""
       seeds = batch["balanced_image"]
       started = state.step >= self.companion_start_step
       if self.companion_noise_rms > 0 and (
@@ -152,10 +153,11 @@ class ERM:
       elif self.companion_noise_rms > 0:
         seeds = random_perturbation(jax.random.fold_in(key, 3), seeds,
                                     self.companion_noise_rms)
-      logits, _ = apply_to_perturbed(
-          self.classifier, variables, seeds, self.companion_batch_norm,
-          rngs={"dropout": jax.random.fold_in(key, 4)})
-      on = started.astype(jnp.float32)
+      return seeds
+
+    def companion_loss(logits):
+      """(weighted CE on the companion batch, its metrics)."""
+      on = (state.step >= self.companion_start_step).astype(jnp.float32)
       ce = objectives.cross_entropy(logits, batch["balanced_label"])
       return self.companion_weight * on * ce, {
           "c_acc_companion": accuracy(logits, batch["balanced_label"])}
@@ -163,10 +165,24 @@ class ERM:
     def loss_fn(params):
       variables = dict(state.classifier.variables, params=params)
       extra, metrics = 0.0, {}
-      if self.needs_balanced_batch:
-        extra, metrics = companion_loss(variables)
-      logits, stats = apply_with_stats(self.classifier, variables, images,
-                                       train=True, rngs={"dropout": k_drop})
+      if self.needs_balanced_batch and self.companion_batch_norm == (
+          "real_batch"):
+        # One pass, both batches normalised by the real rows' statistics.
+        logits, companion_logits, stats = apply_with_real_statistics(
+            self.classifier, variables, images, companion_images(),
+            rngs={"dropout": k_drop})
+        extra, metrics = companion_loss(companion_logits)
+      else:
+        if self.needs_balanced_batch:
+          # First pass, so BatchNorm's running statistics come from the
+          # real batch's pass.
+          companion_logits, _ = apply_to_perturbed(
+              self.classifier, variables, companion_images(),
+              self.companion_batch_norm,
+              rngs={"dropout": jax.random.fold_in(key, 4)})
+          extra, metrics = companion_loss(companion_logits)
+        logits, stats = apply_with_stats(self.classifier, variables, images,
+                                         train=True, rngs={"dropout": k_drop})
       if self.mixup_alpha > 0:
         loss = mixup.mixed_loss(self.loss_fn, logits, labels, partner, lam,
                                 state.step)

@@ -25,10 +25,11 @@ program), then one generator update, then one classifier update:
   as it would be deployed.
 * classifier: minimises fake_weight * CE on those generated images (held
   fixed) + real_weight * CE on the real batch. The two batches go through
-  C in separate passes, so BatchNorm's running statistics (used at test
+  C in separate passes (one, under "real_batch" below), so BatchNorm's running statistics (used at test
   time) come from real images only; the generated batch is normalised by
-  its own statistics, or with `perturbed_batch_norm="running"` by those
-  running statistics (C in inference mode, as G attacks it). With
+  its own statistics, with `perturbed_batch_norm="running"` by those
+  running statistics (C in inference mode, as G attacks it), or with
+  "real_batch" by the real batch's statistics in one joint pass. With
   `generator_ema_decay` > 0, the images C trains on are drawn (same z,
   labels and seeds) by an exponential moving average of G's weights
   instead (issue 15's lever 2:
@@ -48,6 +49,7 @@ import optax
 from wcgen import objectives
 from wcgen.core.state import PERTURBED_BATCH_NORMS, PlayerState, accuracy
 from wcgen.core.state import apply_to_perturbed, apply_with_stats
+from wcgen.core.state import apply_with_real_statistics
 
 PyTree = Any
 Batch = Dict[str, jax.Array]
@@ -157,7 +159,10 @@ class WorstCaseGame:
   # "own", training mode, BatchNorm on the generated batch's own statistics
   # (Eq. 10 leaves it open; the default); "running", inference mode,
   # BatchNorm on the real data's running statistics and no dropout: C then
-  # learns Q in the mode G attacks it in and evaluation scores it in.
+  # learns Q in the mode G attacks it in and evaluation scores it in;
+  # "real_batch", one training-mode pass over the real batch and G's
+  # samples, both normalised by the real rows' batch statistics, with the
+  # gradient through them (core.state.apply_with_real_statistics).
   perturbed_batch_norm: str = "own"
 
   def __post_init__(self):
@@ -391,9 +396,15 @@ class WorstCaseGame:
                        real, real_labels, key):
     variables = dict(state.classifier.variables, params=c_params)
     k_fake, k_real = jax.random.split(key)
-    logits_fake, c_stats = apply_to_perturbed(self.classifier, variables,
-                                              fake, self.perturbed_batch_norm,
-                                              rngs={"dropout": k_fake})
+    if self.perturbed_batch_norm == "real_batch":
+      # One pass over both batches, normalised by the real rows' statistics
+      # (core.state.apply_with_real_statistics).
+      logits_real, logits_fake, c_stats = apply_with_real_statistics(
+          self.classifier, variables, real, fake, rngs={"dropout": k_real})
+    else:
+      logits_fake, c_stats = apply_to_perturbed(
+          self.classifier, variables, fake, self.perturbed_batch_norm,
+          rngs={"dropout": k_fake})
     aux = {"c_acc_fake": accuracy(logits_fake, fake_labels)}
     if self.reference_logits_fn is None:
       fake_ce = objectives.cross_entropy(logits_fake, fake_labels)
@@ -410,12 +421,13 @@ class WorstCaseGame:
     loss = self.fake_weight * self._game_on(state) * fake_ce
     if not self.real_weight:
       return loss, (dict(aux, c_loss=loss), c_stats)
-    # A separate pass for the real batch: BatchNorm normalises each batch by
-    # its own statistics, and the running statistics that evaluation uses
-    # come from real images only (generated ones would skew them).
-    logits_real, c_stats = apply_with_stats(self.classifier, variables, real,
-                                            train=True,
-                                            rngs={"dropout": k_real})
+    if self.perturbed_batch_norm != "real_batch":
+      # A separate pass for the real batch: BatchNorm normalises each batch
+      # by its own statistics, and the running statistics that evaluation
+      # uses come from real images only (generated ones would skew them).
+      logits_real, c_stats = apply_with_stats(self.classifier, variables,
+                                              real, train=True,
+                                              rngs={"dropout": k_real})
     loss += self.real_weight * self.real_loss_fn(logits_real, real_labels,
                                                  state.step)
     aux.update(c_loss=loss, c_acc_real=accuracy(logits_real, real_labels))
