@@ -18,12 +18,20 @@ per feature, over every other axis, with flax's variance E[x^2] - E[x]^2.
 Nothing of the model's code changes.
 """
 
+import os
 from typing import Any, Dict, Iterable, Optional, Tuple
 
 import flax
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+from wcgen.core import checkpointing
+from wcgen.data import input_pipeline
+from wcgen.errors import DataError
+from wcgen.eval import features
+from wcgen.eval import fidelity
 
 PyTree = Any
 
@@ -124,36 +132,24 @@ def check_run(workdir: str, num_batches: int = 100,
 
   Returns one dict per kept step, oldest first.
   """
-  # pylint: disable=g-import-not-at-top
-  import os
-  import numpy as np
-  from wcgen.core import checkpointing
-  from wcgen.data import input_pipeline
-  from wcgen.errors import DataError
-  from wcgen.eval import features
-  # pylint: enable=g-import-not-at-top
   config, method, template = features.load_method(workdir)
   data = input_pipeline.create_datasets(config.data)
   if split == "validation" and not data.has_validation:
     raise DataError(f"{workdir} was trained without a validation split "
                     "(data.validation_per_class=0); pass --split=test")
   _, labels = data.eval_split(split)
-  eval_batch = config.schedule.eval_batch_size
+  # The split as evaluation preprocesses it, in one batch.
   eval_set = next(data.eval_dataset(len(labels), np.arange(len(labels)),
                                     split=split).as_numpy_iterator())
   batch = config.schedule.batch_size
   train = data.train_dataset(batch, config.seed, 0, np.arange(batch))
   batches = [jnp.asarray(b["image"]) for _, b in
              zip(range(num_batches), train.as_numpy_iterator())]
-  logits_of = jax.jit(method.classifier_logits)
 
   def accuracy(state):
-    correct = 0
-    for i in range(0, len(labels), eval_batch):
-      x = jnp.asarray(eval_set["image"][i:i + eval_batch])
-      correct += int(jnp.sum(jnp.argmax(logits_of(state, x), -1) ==
-                             eval_set["label"][i:i + eval_batch]))
-    return correct / len(labels)
+    predicted = fidelity.predictions(method, state, eval_set["image"],
+                                     config.schedule.eval_batch_size)
+    return float(np.mean(predicted == eval_set["label"]))
 
   ckpt = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"))
   if not ckpt.all_steps:
