@@ -156,7 +156,11 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # "adversarial" (one signed-gradient step against C in inference mode,
   # FGSM, every pixel moved by control_noise_rms: the worst case for C
   # alone, without G and the critic; tells whether the game's robustness
-  # needs the generative worst case or only an adversarial one).
+  # needs the generative worst case or only an adversarial one); or in C's
+  # feature space (methods.feature_space, session 19): the input of C's
+  # head moved by control_noise_rms times its own L2 norm,
+  # "feature_adversarial" (the direction of steepest CE: the worst case in
+  # feature space) or "feature_random" (a random direction, its control).
   config.method.control_perturbation = "random"
   # Gradient steps of the adversarial control: 1 = FGSM (above); more =
   # PGD (Madry et al. 2018: steps of 2.5 * control_noise_rms / steps, each

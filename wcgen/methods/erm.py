@@ -9,6 +9,7 @@ adjustment, balanced softmax, LDAM-DRW). Oversampling changes the data
 stream instead (input_pipeline, `sampling="class_balanced"`).
 """
 
+import contextlib
 import dataclasses
 from typing import Callable, Dict, Optional, Tuple
 
@@ -20,6 +21,8 @@ import optax
 
 from wcgen import objectives
 from wcgen.methods import mixup
+from wcgen.methods.feature_space import FEATURE_PERTURBATIONS
+from wcgen.methods.feature_space import head_input_perturbation
 from wcgen.core.state import PERTURBED_BATCH_NORMS, PlayerState, accuracy
 from wcgen.core.state import apply_to_perturbed, apply_with_stats
 from wcgen.core.state import apply_with_real_statistics
@@ -60,7 +63,10 @@ class ERM:
   # non-adversarial perturbation of the worst case's size) or
   # "adversarial", signed-gradient steps against C itself, one (FGSM) or
   # several (PGD) (adversarial_perturbation: the worst case for C alone,
-  # without G or the critic).
+  # without G or the critic), or, in C's feature space, the input of its
+  # head moved by companion_noise_rms times its own L2 norm:
+  # "feature_adversarial" (the direction of steepest CE) or
+  # "feature_random" (a random direction; methods.feature_space).
   companion_weight: float = 0.0
   companion_noise_rms: float = 0.0
   companion_perturbation: str = "random"
@@ -135,6 +141,8 @@ class ERM:
     def companion_images():
       """The companion batch, perturbed as configured."""
       seeds = batch["balanced_image"]
+      if self.companion_perturbation in FEATURE_PERTURBATIONS:
+        return seeds  # perturbed at C's head instead (feature_context)
       started = state.step >= self.companion_start_step
       if self.companion_noise_rms > 0 and (
           self.companion_perturbation == "adversarial"):
@@ -155,6 +163,18 @@ class ERM:
                                     self.companion_noise_rms)
       return seeds
 
+    def feature_context(first_row):
+      """Where the companion batch is perturbed in feature space, the
+      interceptor that does it for a pass whose companion rows start at
+      `first_row`; otherwise nothing."""
+      if not (self.companion_noise_rms > 0 and
+              self.companion_perturbation in FEATURE_PERTURBATIONS):
+        return contextlib.nullcontext()
+      return nn.intercept_methods(head_input_perturbation(
+          self.num_classes, batch["balanced_label"],
+          self.companion_noise_rms, self.companion_perturbation,
+          jax.random.fold_in(key, 5), first_row))
+
     def companion_loss(logits):
       """(weighted CE on the companion batch, its metrics)."""
       on = (state.step >= self.companion_start_step).astype(jnp.float32)
@@ -168,18 +188,20 @@ class ERM:
       if self.needs_balanced_batch and self.companion_batch_norm == (
           "real_batch"):
         # One pass, both batches normalised by the real rows' statistics.
-        logits, companion_logits, stats = apply_with_real_statistics(
-            self.classifier, variables, images, companion_images(),
-            rngs={"dropout": k_drop})
+        with feature_context(first_row=images.shape[0]):
+          logits, companion_logits, stats = apply_with_real_statistics(
+              self.classifier, variables, images, companion_images(),
+              rngs={"dropout": k_drop})
         extra, metrics = companion_loss(companion_logits)
       else:
         if self.needs_balanced_batch:
           # First pass, so BatchNorm's running statistics come from the
           # real batch's pass.
-          companion_logits, _ = apply_to_perturbed(
-              self.classifier, variables, companion_images(),
-              self.companion_batch_norm,
-              rngs={"dropout": jax.random.fold_in(key, 4)})
+          with feature_context(first_row=0):
+            companion_logits, _ = apply_to_perturbed(
+                self.classifier, variables, companion_images(),
+                self.companion_batch_norm,
+                rngs={"dropout": jax.random.fold_in(key, 4)})
           extra, metrics = companion_loss(companion_logits)
         logits, stats = apply_with_stats(self.classifier, variables, images,
                                          train=True, rngs={"dropout": k_drop})
@@ -209,7 +231,7 @@ def random_perturbation(key: jax.Array, images: jax.Array,
   return jnp.clip(images + noise, -1.0, 1.0)
 
 
-COMPANION_PERTURBATIONS = ("random", "adversarial")
+COMPANION_PERTURBATIONS = ("random", "adversarial") + FEATURE_PERTURBATIONS
 
 
 def adversarial_perturbation(logits_fn: Callable[[jax.Array], jax.Array],
