@@ -4,6 +4,11 @@ jax.grad on the head alone, has the asked norm, raises the loss more than
 a random one of the same norm, and leaves the real rows of a joint pass
 alone; seed_control trains on it."""
 
+import os
+import re
+import subprocess
+import sys
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -149,3 +154,23 @@ def test_an_unknown_kind_is_refused():
   with pytest.raises(ValueError, match="kind must be one of"):
     head_input_perturbation(K, jnp.zeros(2, jnp.int32), 0.1, "pixels",
                             jax.random.PRNGKey(0))
+
+
+def test_radius_check_of_a_finished_run(finished_run):
+  """launch/feature_radius_check.py: at radius 0 both kinds score what the
+  unperturbed classifier scores; the adversarial move raises the CE."""
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  _, workdir, _ = finished_run
+  out = subprocess.run(
+      [sys.executable, os.path.join(root, "launch", "feature_radius_check.py"),
+       f"--workdir={workdir}", "--images=32", "--radii=0,1"],
+      capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=root),
+      check=False)
+  assert out.returncode == 0, out.stderr[-2000:]
+  scores = {m.group(1).strip(): (float(m.group(2)), float(m.group(3)))
+            for m in re.finditer(r"^(.+?)\s+accuracy\s+([\d.]+)%\s+CE ([\d.]+)$",
+                                 out.stdout, re.M)}
+  clean = scores["unperturbed"]
+  assert scores["feature_random 0.0"] == clean
+  assert scores["feature_adversarial 0.0"] == clean
+  assert scores["feature_adversarial 1.0"][1] > clean[1]
