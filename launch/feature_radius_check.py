@@ -11,8 +11,6 @@ times its own norm, towards the worst case and in a random direction
 issue15/feature_space with it. Prints one line per radius and kind.
 """
 
-import os
-
 from absl import app
 from absl import flags
 import flax.linen as nn
@@ -22,7 +20,6 @@ import numpy as np
 import optax
 
 from wcgen import cli
-from wcgen.core import checkpointing
 from wcgen.data import input_pipeline
 from wcgen.eval import features
 from wcgen.methods.feature_space import FEATURE_PERTURBATIONS
@@ -40,14 +37,12 @@ flags.mark_flags_as_required(["workdir"])
 
 
 def check():
-  config, method, template = features.load_method(FLAGS.workdir)
+  config, method, state = features.load_run(FLAGS.workdir, FLAGS.step)
   data = input_pipeline.create_datasets(config.data)
   batch = next(data.train_dataset(FLAGS.images, config.seed, 0,
                                   np.arange(FLAGS.images)).as_numpy_iterator())
   images, labels = jnp.asarray(batch["image"]), jnp.asarray(batch["label"])
-  ckpt = checkpointing.Checkpointer(os.path.join(FLAGS.workdir, "checkpoints"))
-  step = FLAGS.step if FLAGS.step is not None else ckpt.latest_step
-  variables = ckpt.restore(step, template).classifier.variables
+  variables = state.classifier.variables
   clf = method.classifier
 
   def report(name, logits):
@@ -56,7 +51,8 @@ def check():
         logits, labels)))
     print(f"{name:34s} accuracy {100 * acc:5.1f}%  CE {ce:.3f}")
 
-  print(f"{FLAGS.workdir}, step {step}, {FLAGS.images} training images")
+  print(f"{FLAGS.workdir}, step {int(state.step)}, {FLAGS.images} "
+        "training images")
   report("unperturbed", clf.apply(variables, images, train=False))
   for radius in map(float, FLAGS.radii):
     for kind in FEATURE_PERTURBATIONS[::-1]:

@@ -174,3 +174,11 @@ def test_radius_check_of_a_finished_run(finished_run):
   assert scores["feature_random 0.0"] == clean
   assert scores["feature_adversarial 0.0"] == clean
   assert scores["feature_adversarial 1.0"][1] > clean[1]
+  # A step the run does not keep is a one-line error naming those it does.
+  missing = subprocess.run(
+      [sys.executable, os.path.join(root, "launch", "feature_radius_check.py"),
+       f"--workdir={workdir}", "--step=999999"],
+      capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=root),
+      check=False)
+  assert missing.returncode != 0
+  assert "no checkpoint of step 999999" in missing.stderr

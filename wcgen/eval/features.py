@@ -27,13 +27,15 @@ from wcgen.data import input_pipeline
 Group = Tuple[np.ndarray, np.ndarray]  # features [N, D], labels [N]
 
 
-def load_run(workdir: str):
-  """(config, method, state) of the finished or checkpointed run."""
+def load_run(workdir: str, step: Optional[int] = None):
+  """(config, method, state) of the finished or checkpointed run: its
+  latest checkpoint, or that of `step` (one the run keeps)."""
   config, method, state = load_method(workdir)
   ckpt = checkpointing.Checkpointer(os.path.join(workdir, "checkpoints"))
   if ckpt.latest_step is None:
     raise DataError(f"{workdir} has no checkpoint yet; train it first")
-  state = ckpt.restore_or(state)
+  state = (ckpt.restore_or(state) if step is None
+           else ckpt.restore(step, state))
   ckpt.close()
   return config, method, state
 

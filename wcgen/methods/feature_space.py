@@ -52,19 +52,19 @@ def head_input_perturbation(num_classes: int, labels: jax.Array,
       return next_fun(*args, **kwargs)
     h = args[0]
     rows = h[first_row:]
+    rows32 = rows.astype(jnp.float32)
     if kind == "feature_adversarial":
       # The head by hand (a second call of a compact module inside its own
       # call would recreate its parameters).
       params = module.variables["params"]
       kernel = params["kernel"].astype(jnp.float32)  # [D, K]
-      logits = rows.astype(jnp.float32) @ kernel
+      logits = rows32 @ kernel
       if "bias" in params:
         logits += params["bias"].astype(jnp.float32)
       probs = jax.nn.softmax(logits, -1)
       direction = (probs - jax.nn.one_hot(labels, num_classes)) @ kernel.T
     else:
       direction = jax.random.normal(key, rows.shape, jnp.float32)
-    rows32 = rows.astype(jnp.float32)
     # Tiny floors: a zero gradient (a row fitted exactly) or zero features
     # leave the row where it is instead of dividing by zero.
     unit = direction / jnp.maximum(
