@@ -393,6 +393,19 @@ SWEEPS = {
             ("per_sample_eps3_glr6e-4",
              {**SWEEP_BASES["moving_game"], "optim.generator.lr": 6e-4}),
             ("per_sample_eps3_glr2e-3",
-             {**SWEEP_BASES["moving_game"], "optim.generator.lr": 2e-3}))
+             {**SWEEP_BASES["moving_game"], "optim.generator.lr": 2e-3}),
+            # Session 20, fixed before any run at IF=20 and before any
+            # test read at IF=20: the feature-space worst case (the only
+            # worst case that beat its controls on validation at IF=100,
+            # 90.26 +- 0.27 against 89.61 +- 0.25) and its unperturbed
+            # real_batch control, radius 0.2 as at IF=100 (not re-chosen).
+            ("seed_control_realbn",
+             {**_erm(BUDGET), "method.name": "seed_control",
+              "method.perturbed_batch_norm": "real_batch"}),
+            ("seed_control_featadv0.2_realbn",
+             {**_erm(BUDGET), "method.name": "seed_control",
+              "method.perturbed_batch_norm": "real_batch",
+              "method.control_perturbation": "feature_adversarial",
+              "method.control_noise_rms": 0.2}))
     ],
 }
