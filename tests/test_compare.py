@@ -134,6 +134,36 @@ def test_versus_tests_each_run_and_column_against_one_run():
   assert "no finished run" in sweep.versus({}, runs, "control")
 
 
+def test_by_class_pairs_seeds_and_names_the_classes():
+  """--final's per-class table: each run's mean over seeds on validation
+  and on the test set, by class name, and the difference to --against
+  over the seeds both have (seed 2 of "control" has no partner)."""
+  seeded = lambda r, s: dataclasses.replace(r, seed=s)
+  runs = [("control", {}), ("move", {}), ("unread", {})]
+  results = {"control": [seeded(_result(0.8, 0.7), s) for s in (0, 1, 2)],
+             "move": [seeded(_result(0.8, 0.9), s) for s in (0, 1)],
+             "unread": [_result(0.8, 0.8)]}
+  test = {"control": [[0.5] * 10, [0.7] * 10, [0.0] * 10],
+          "move": [[0.6] * 9 + [1.0], [0.8] * 9 + [0.9]]}
+  text = sweep.by_class(results, runs, ["control", "move"], test, "control")
+  lines = text.splitlines()
+  assert lines[2].startswith("| run, split | T-shirt/top (5700) |")
+  assert lines[2].endswith("| Ankle boot (57) |")
+  row = lambda label: next(l for l in lines if l.startswith(f"| {label} |"))
+  cells = lambda label: row(label).strip("|").split("|")[1:]
+  assert [c.strip() for c in cells("control, val")] == ["70.0"] * 9 + [
+      "50.0"]
+  assert cells("control, test")[0].strip() == "40.0"  # (50 + 70 + 0) / 3
+  # Paired on seeds 0 and 1: (60 - 50 + 80 - 70) / 2; (100 - 50 + 90 - 70) / 2.
+  moved = cells("Δ move − control, test (2 seeds)")
+  assert moved[0].strip() == "+10.0" and moved[-1].strip() == "+35.0"
+  assert cells("Δ move − control, val (2 seeds)")[0].strip() == "+20.0"
+  assert "unread" not in text
+  without = sweep.by_class(results, runs, ["move"], test, None)
+  assert "Δ" not in without and "control" not in without
+  assert "No finished run" in sweep.by_class(results, runs, ["x"], {})
+
+
 def test_read_sweep_reads_finished_runs_and_refuses_another_config(
     finished_run, tmp_path):
   """--report_only: finished runs are read back by name and seed without
@@ -311,6 +341,11 @@ def test_report_reads_the_test_set_only_for_the_final_runs(finished_run,
                         "test.json")
   assert not os.path.exists(tmp_path / "other" / "seed0" / "posthoc" /
                             "test.json")
+  # The per-class table: the test row is the driver's per-class reading.
+  row = next(l for l in text.splitlines() if l.startswith("| chosen, test |"))
+  assert row == "| chosen, test | " + " | ".join(
+      f"{100 * a:.1f}" for a in finished.test_per_class_accuracy) + " |"
+  assert "| other, " not in text
   with pytest.raises(ConfigError, match="--final names runs not in"):
     sweep.report(config, runs, str(tmp_path), read_test=True,
                  final=["missing"])

@@ -131,7 +131,65 @@ def report(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
   text = summary(results, sweep, extra)
   if against is not None:
     text += "\n" + versus(results, sweep, against, extra)
+  if final:
+    text += "\n" + by_class(results, sweep, final, {
+        name: [posthoc.score_distorted(run_dir(workdir, name, r.seed),
+                                       [{}])[0]["per_class_accuracy"]
+               for r in results[name]]
+        for name in final if name in results}, against)
   return text, figure_path if drawn else None
+
+
+def _class_row(label: str, values: np.ndarray) -> str:
+  return f"| {label} | " + " | ".join(f"{100 * v:+.1f}" if label.startswith(
+      "Δ") else f"{100 * v:.1f}" for v in values) + " |"
+
+
+def by_class(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
+             final: Sequence[str], test_per_class: Dict[str, List[Sequence[
+                 float]]], against: Optional[str] = None) -> str:
+  """Markdown table of the `final` runs' accuracy per class, by name, on
+  validation and on the test set (mean over seeds; `test_per_class` holds
+  each seed's test accuracies per class, in the order of `results`), and,
+  when `against` is one of them, each other run's difference to it on
+  both splits, seed by seed where both have the seed. A gain on
+  validation that the test set does not repeat shows here in which
+  classes it lives (a validation split is a few hundred images a class:
+  one class's sampling error can carry a whole difference)."""
+  rows = [name for name, _ in sweep if name in final and name in results
+          and name in test_per_class]
+  if not rows:
+    return "No finished run among --final.\n"
+  first = results[rows[0]][0]
+  k = len(first.train_class_counts)
+  names = specs.class_names(first.dataset)
+  val = {n: {r.seed: np.asarray(r.val_per_class_accuracy, float)
+             for r in results[n] if r.val_per_class_accuracy is not None}
+         for n in rows}
+  test = {n: {r.seed: np.asarray(t, float)
+              for r, t in zip(results[n], test_per_class[n])} for n in rows}
+  lines = ["Accuracy per class (%, mean over seeds; training images per "
+           "class in the heading):", "",
+           "| run, split | " + " | ".join(
+               f"{c} ({n})" for c, n in zip(names, first.train_class_counts))
+           + " |", "|---|" + "---|" * k]
+  for name in rows:
+    for split, seeds in (("val", val[name]), ("test", test[name])):
+      if seeds:
+        lines.append(_class_row(f"{name}, {split}",
+                                np.mean(list(seeds.values()), 0)))
+  if against in rows:
+    for name in rows:
+      if name == against:
+        continue
+      for split, by_seed in (("val", val), ("test", test)):
+        paired = sorted(set(by_seed[name]) & set(by_seed[against]))
+        if paired:
+          lines.append(_class_row(
+              f"Δ {name} − {against}, {split} ({len(paired)} seeds)",
+              np.mean([by_seed[name][s] - by_seed[against][s]
+                       for s in paired], 0)))
+  return "\n".join(lines) + "\n"
 
 
 def every_run(sweeps: Sequence[Sweep]) -> List[Tuple[str, Overrides]]:
