@@ -24,7 +24,13 @@ with the same distortions; kept in posthoc/ too, as a record that it was
 read), instead of training them again with --read_test. --against=RUN
 adds a table of every run against RUN (e.g. the control that would
 explain a gain without the method), column by column: the difference of
-the means and Welch's t-test over the seeds.
+the means and Welch's t-test over the seeds. --paired adds the same
+comparison image by image on the validation split (and on the test set
+between --final runs): the difference ± the split's own sampling error,
+which every seed shares and Welch's test cannot see; it scores each run's
+final checkpoint once and keeps the flags in posthoc/ (archived too).
+--final adds the per-class table of the chosen runs, validation beside
+test.
 
 --archive=DIR copies the small records of every finished run (results.json,
 config.json, metrics.jsonl, fidelity.json and the figures scored after
@@ -69,6 +75,10 @@ flags.DEFINE_list("final", [], "With --report_only: the runs whose "
 flags.DEFINE_string("against", None, "With --report_only: test every "
                     "run against this one, column by column (difference "
                     "of the means, Welch's t over the seeds).")
+flags.DEFINE_bool("paired", False, "With --report_only and --against: "
+                  "compare every run with --against's image by image on "
+                  "the same validation images (and test images, between "
+                  "--final runs), with the split's own standard error.")
 flags.DEFINE_string("archive", None, "Afterwards, copy the small records "
                     "(results.json, config.json, metrics.jsonl, "
                     "fidelity.json, posthoc/*.json) of every "
@@ -115,7 +125,7 @@ def main(argv):
     if FLAGS.only:
       runs = [(name, overrides) for name, overrides in runs
               if name in FLAGS.only]
-    for flag in ("distorted_validation", "final", "against"):
+    for flag in ("distorted_validation", "final", "against", "paired"):
       if FLAGS[flag].value and not FLAGS.report_only:
         raise ConfigError(f"--{flag} works on finished runs; give it with "
                           "--report_only")
@@ -124,7 +134,7 @@ def main(argv):
           cli.config_or_exit(), runs, FLAGS.workdir, range(FLAGS.seeds),
           FLAGS.read_test, FLAGS.distorted_validation, FLAGS.final,
           os.path.join(FLAGS.workdir, f"robustness_{FLAGS.sweep}.png"),
-          FLAGS.against)
+          FLAGS.against, FLAGS.paired)
       print(text)
       if figure:
         print(f"Validation accuracy against each distortion: {figure}")

@@ -15,27 +15,33 @@ def test_the_archive_prints_the_workdirs_report_and_keeps_its_records(
     finished_run, tmp_path):
   config, run, _ = finished_run
   workdir = tmp_path / "sweep"
-  shutil.copytree(run, workdir / "only_run" / "seed0")
+  for name in ("only_run", "twin"):
+    shutil.copytree(run, workdir / name / "seed0",
+                    ignore=shutil.ignore_patterns("posthoc"))
   (workdir / "levers.md").write_text("the sweep's summary\n")
   # The run's config is the base with no overrides and the test read, as
   # the fixture trained it. --final scores its test split after training
-  # (from the checkpoint) and keeps the figure in posthoc/.
-  runs = [("only_run", {})]
-  from_workdir, _ = sweep.report(config, runs, str(workdir), read_test=True,
-                                 final=["only_run"])
-  assert "only_run" in from_workdir
+  # (from the checkpoint) and keeps the figure in posthoc/; --paired the
+  # per-image flags of both splits.
+  runs = [("only_run", {}), ("twin", {})]
+  report = lambda where: sweep.report(
+      config, runs, str(where), read_test=True, final=["only_run", "twin"],
+      against="twin", image_paired=True)[0]
+  from_workdir = report(workdir)
+  assert ("| only_run | +0.00 (the same on every image, 1 seed) | "
+          "+0.00 (the same on every image, 1 seed) |") in from_workdir
   kept = tmp_path / "docs" / "runs"
-  assert archive.archive_runs(str(workdir), str(kept)) == ["only_run/seed0"]
+  assert archive.archive_runs(str(workdir), str(kept)) == [
+      "only_run/seed0", "twin/seed0"]
   # Only the small records travel: no checkpoints, events or grids.
   assert sorted(os.listdir(kept / "only_run" / "seed0")) == [
       "config.json", "metrics.jsonl", "posthoc", "results.json"]
-  assert os.listdir(kept / "only_run" / "seed0" / "posthoc") == ["test.json"]
+  assert sorted(os.listdir(kept / "only_run" / "seed0" / "posthoc")) == [
+      "test.json", "test_correct.npz", "validation_correct.npz"]
   assert (kept / "levers.md").read_text() == "the sweep's summary\n"
-  # The same table from the archive, the test column included, with no
-  # checkpoint to load.
-  from_archive, _ = sweep.report(config, runs, str(kept), read_test=True,
-                                 final=["only_run"])
-  assert from_archive == from_workdir
+  # The same tables from the archive, the test column and the image-paired
+  # comparison included, with no checkpoint to load.
+  assert report(kept) == from_workdir
   # Archiving again is a no-op; another record under the same name stops
   # the copy before anything is written, and the archived one stays.
   archive.archive_runs(str(workdir), str(kept))

@@ -349,6 +349,8 @@ def test_report_reads_the_test_set_only_for_the_final_runs(finished_run,
   with pytest.raises(ConfigError, match="--final names runs not in"):
     sweep.report(config, runs, str(tmp_path), read_test=True,
                  final=["missing"])
+  with pytest.raises(ConfigError, match="give --against too"):
+    sweep.report(config, runs, str(tmp_path), image_paired=True)
   # --against: the same runs, each tested against one of them.
   text, _ = sweep.report(config, runs, str(tmp_path), read_test=True,
                          against="other")

@@ -91,3 +91,31 @@ def test_distorted_columns_share_their_normal_columns_runs():
               grid.cell_config(base, row, normal, 0).to_dict())
       assert (grid.run_dir("w", table, row, column, 0, "smoke") ==
               grid.run_dir("w", table, row, normal, 0, "smoke"))
+
+
+def test_correct_per_image_scores_what_the_split_accuracy_counts(
+    finished_run, tmp_path):
+  """Second path: the per-image flags' mean is the accuracy the counting
+  path (score_distorted, the driver's) gives on the same split; they are
+  kept and read back; the test split is refused until --final has read
+  it once."""
+  import shutil  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  _, run, finished = finished_run
+  workdir = str(tmp_path / "run")
+  shutil.copytree(run, workdir, ignore=shutil.ignore_patterns("posthoc"))
+  val = posthoc.correct_per_image(workdir, "validation")
+  assert val.dtype == bool and val.size == 20  # 2 images x 10 classes
+  assert val.mean() == pytest.approx(finished.val_accuracy)
+  with pytest.raises(ConfigError, match="has not been read"):
+    posthoc.correct_per_image(workdir, "test")
+  posthoc.score_distorted(workdir, [{}])  # --final's one reading
+  test = posthoc.correct_per_image(workdir, "test")
+  assert test.mean() == pytest.approx(finished.test_accuracy)
+  # Kept with its step and read back, not rescored.
+  path = os.path.join(workdir, "posthoc", "validation_correct.npz")
+  np.savez_compressed(path, correct=~val, step=finished.steps)
+  np.testing.assert_array_equal(
+      posthoc.correct_per_image(workdir, "validation"), ~val)
+  with pytest.raises(ConfigError, match="split must be"):
+    posthoc.correct_per_image(workdir, "train")

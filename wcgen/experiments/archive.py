@@ -9,7 +9,8 @@ read back. What the report needs of a run is small text: results.json
 (the recorded config, the figures, the commit that ran it), config.json,
 metrics.jsonl (the curves), the figures scored after training
 (posthoc/*.json: distorted validation copies, and the one reading of the
-test set of a configuration chosen on validation, `--final`) and
+test set of a configuration chosen on validation, `--final`; with
+posthoc/*_correct.npz, the per-image flags of `--paired`, a few KB) and
 fidelity.json. `archive_runs` copies exactly those, for every run that
 finished, and `sweep.py --report_only --workdir=ARCHIVE` then prints the
 same table from the archive, the columns scored after training included
@@ -35,6 +36,7 @@ from wcgen.errors import ConfigError
 RECORD_FILES = ("results.json", "config.json", "metrics.jsonl",
                 "fidelity.json")
 RECORD_FOLDERS = ("posthoc",)
+RECORD_SUFFIXES = (".json", "_correct.npz")
 
 
 def _records(run: str) -> List[str]:
@@ -45,7 +47,7 @@ def _records(run: str) -> List[str]:
     if os.path.isdir(os.path.join(run, folder)):
       found += sorted(os.path.join(folder, name)
                       for name in os.listdir(os.path.join(run, folder))
-                      if name.endswith(".json"))
+                      if name.endswith(RECORD_SUFFIXES))
   return found
 
 

@@ -24,6 +24,7 @@ from wcgen.core import results as results_lib
 from wcgen.data import specs
 from wcgen.errors import ConfigError
 from wcgen.experiments import archive
+from wcgen.experiments import paired
 from wcgen.experiments import tables
 from wcgen.train import posthoc
 from wcgen.train import trainer
@@ -102,19 +103,25 @@ def report(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
            seeds: Sequence[int] = (0,), read_test: bool = False,
            distortions: Sequence[str] = (), final: Sequence[str] = (),
            figure_path: Optional[str] = None,
-           against: Optional[str] = None) -> Tuple[str, Optional[str]]:
+           against: Optional[str] = None,
+           image_paired: bool = False) -> Tuple[str, Optional[str]]:
   """(summary, path of the robustness figure or None) of the finished runs,
   nothing trained: `distortions` (KIND:LEVEL) add each run's accuracy on
   distorted copies of the validation split, drawn to `figure_path`;
   `final` names the runs chosen on validation, whose test set is read
   once here (clean and with each distortion) instead of training them
   again; `against` names the run every other is tested against, column
-  by column (see `versus`)."""
+  by column (see `versus`), and with `image_paired` also image by image
+  on validation (and on the test set between --final runs; see
+  `paired_table`)."""
   names = {name for name, _ in sweep}
   unchosen = set(final) - names
   if unchosen:
     raise ConfigError(f"--final names runs not in this report: "
                       f"{sorted(unchosen)}")
+  if image_paired and against is None:
+    raise ConfigError("--paired compares every run with --against's run; "
+                      "give --against too")
   if against is not None and against not in names:
     raise ConfigError(f"--against={against} is not a run of this report; "
                       f"choose one of {sorted(names)}")
@@ -131,6 +138,8 @@ def report(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
   text = summary(results, sweep, extra)
   if against is not None:
     text += "\n" + versus(results, sweep, against, extra)
+  if image_paired:
+    text += "\n" + paired_table(workdir, results, sweep, against, final)
   if final:
     text += "\n" + by_class(results, sweep, final, {
         name: [posthoc.score_distorted(run_dir(workdir, name, r.seed),
@@ -138,6 +147,56 @@ def report(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
                for r in results[name]]
         for name in final if name in results}, against)
   return text, figure_path if drawn else None
+
+
+def _paired_cell(workdir: str, results, name: str, against: str,
+                 split: str) -> str:
+  seeds = sorted({r.seed for r in results[name]} &
+                 {r.seed for r in results[against]})
+  flags = lambda run: [posthoc.correct_per_image(run_dir(workdir, run, s),
+                                                 split) for s in seeds]
+  found = paired.image_paired(flags(name), flags(against))
+  count = f"{len(seeds)} seed" + "s" * (len(seeds) != 1)
+  if found["discordant"] == 0:
+    return f"+0.00 (the same on every image, {count})"
+  return (f"{100 * found['delta']:+.2f} ± {100 * found['se']:.2f} "
+          f"(p {found['p']:.3f}, {count}, "
+          f"{100 * found['discordant']:.1f}% discordant)")
+
+
+def paired_table(workdir: str,
+                 results: Dict[str, List[results_lib.RunResults]],
+                 sweep: Sweep, against: str, final: Sequence[str] = ()
+                 ) -> str:
+  """Markdown table of every run against `against`, image by image
+  (experiments.paired): the difference of the accuracies averaged over
+  the seeds both have, ± its standard error over the evaluated images.
+  Validation for every run; the test set only between runs both named in
+  `final` (whose test set --final reads), never a first reading.
+
+  Welch's test (`versus`) sees the seeds' spread on one fixed split; this
+  sees the split's own sampling error, which every seed shares: a
+  validation difference larger than the seeds' spread but inside this
+  error is a property of those validation images as much as of the
+  methods."""
+  if against not in results:
+    return f"`{against}` has no finished run to compare with.\n"
+  splits = [("val", "validation")] + (
+      [("test", "test")] if against in final else [])
+  lines = [f"Against `{against}`, image by image: difference of the "
+           "accuracies (points, mean over the seeds both have) ± its "
+           "standard error over the images (normal p; discordant: the "
+           "images the two score differently, averaged over seeds).", "",
+           "| run | " + " | ".join(t for t, _ in splits) + " |",
+           "|---|" + "---|" * len(splits)]
+  for name, _ in sweep:
+    if name == against or name not in results:
+      continue
+    lines.append(f"| {name} | " + " | ".join(
+        _paired_cell(workdir, results, name, against, split)
+        if split == "validation" or name in final else "-"
+        for _, split in splits) + " |")
+  return "\n".join(lines) + "\n"
 
 
 def _class_row(label: str, values: np.ndarray) -> str:

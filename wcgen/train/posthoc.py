@@ -11,11 +11,13 @@ so asking again reads it back.
 """
 
 import dataclasses
+import io
 import json
 import os
 from typing import Any, Dict, List, Sequence
 
 import jax
+import jax.numpy as jnp
 from jax.sharding import NamedSharding, PartitionSpec as P
 import numpy as np
 
@@ -54,6 +56,67 @@ def _kept(path: str, step: int, overrides: Dict[str, Any]):
   return None
 
 
+def _loaded(workdir: str, split: str):
+  """(config, method, state on the mesh, data, mesh, post-hoc logit offset)
+  of the finished run in `workdir`, for scoring `split`."""
+  config, method, state = features.load_run(workdir)
+  data = input_pipeline.create_datasets(config.data)
+  if split == "validation" and not data.has_validation:
+    raise ConfigError(f"{workdir} was trained without a validation split "
+                      "(data.validation_per_class=0); score the test split")
+  mesh = mesh_lib.make_mesh()
+  state = jax.device_put(state, NamedSharding(mesh, P()))
+  offset = np.asarray(classification_losses.posthoc_offset(
+      config.loss.posthoc_tau, data.train_class_counts))
+  return config, method, state, data, mesh, offset
+
+
+def correct_per_image(workdir: str, split: str = "validation") -> np.ndarray:
+  """[n] bool: which images of the clean `split` the finished run's final
+  classifier gets right, in the split's fixed order (the same order for
+  every run of the same data config), kept in WORKDIR/posthoc/ with its
+  step. Two runs' flags on the same images give a difference of their
+  accuracies with the split's own sampling error (experiments.paired):
+  the error a fixed validation split adds to every comparison made on
+  it, which averaging over training seeds does not remove.
+
+  The test split is only scored here for a run whose test set was already
+  read (posthoc/test.json, written by sweep --final): this never makes a
+  first reading of the test set."""
+  if split not in SPLITS:
+    raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
+  step = results_lib.read(os.path.join(workdir, "results.json")).steps
+  path = os.path.join(workdir, "posthoc", f"{split}_correct.npz")
+  try:
+    with np.load(path) as kept:
+      if int(kept["step"]) == step:
+        return kept["correct"]
+  except (OSError, ValueError, KeyError):
+    pass  # none yet, or unreadable: score again (and rewrite it whole)
+  if split == "test" and _kept(_path(workdir, "test", {}), step, {}) is None:
+    raise ConfigError(f"{workdir}: its test set has not been read; choose "
+                      "it on validation and read it once with sweep "
+                      "--final before comparing it image by image there")
+  config, method, state, data, mesh, offset = _loaded(workdir, split)
+  hit_fn = jax.jit(
+      lambda s, b: (jnp.argmax(method.classifier_logits(s, b["image"])
+                               - offset, -1) == b["label"], b["mask"]),
+      in_shardings=(NamedSharding(mesh, P()), NamedSharding(mesh, P("data"))),
+      out_shardings=NamedSharding(mesh, P()))
+  hits = []
+  for batch in data.eval_iterator(config.schedule.eval_batch_size,
+                                  NamedSharding(mesh, P("data")), False,
+                                  split):
+    hit, mask = (np.asarray(a) for a in hit_fn(state, batch))
+    hits.append(hit[mask.astype(bool)])
+  correct = np.concatenate(hits)
+  if jax.process_index() == 0:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, correct=correct, step=step)
+    files.atomic_write_bytes(path, buffer.getvalue())
+  return correct
+
+
 def score_distorted(workdir: str, distortions: Sequence[Dict[str, Any]],
                     split: str = "test") -> List[Dict[str, Any]]:
   """For each of `distortions` (config.data overrides such as
@@ -85,15 +148,7 @@ def score_distorted(workdir: str, distortions: Sequence[Dict[str, Any]],
   if all(r is not None for r in out):
     return out
 
-  config, method, state = features.load_run(workdir)
-  data = input_pipeline.create_datasets(config.data)
-  if split == "validation" and not data.has_validation:
-    raise ConfigError(f"{workdir} was trained without a validation split "
-                      "(data.validation_per_class=0); score the test split")
-  mesh = mesh_lib.make_mesh()
-  state = jax.device_put(state, NamedSharding(mesh, P()))
-  offset = np.asarray(classification_losses.posthoc_offset(
-      config.loss.posthoc_tau, data.train_class_counts))
+  config, method, state, data, mesh, offset = _loaded(workdir, split)
   count_fn = trainer.correct_counts_fn(method, offset, data.num_classes, mesh)
   for i, overrides in enumerate(distortions):
     if out[i] is not None:
