@@ -104,6 +104,13 @@ def test_correct_per_image_scores_what_the_split_accuracy_counts(
   _, run, finished = finished_run
   workdir = str(tmp_path / "run")
   shutil.copytree(run, workdir, ignore=shutil.ignore_patterns("posthoc"))
+  # As a sweep trains it: the test set not read at the end of training.
+  results = os.path.join(workdir, "results.json")
+  with open(results) as f:
+    record = json.load(f)
+  record["test_accuracy"] = None
+  with open(results, "w") as f:
+    json.dump(record, f)
   val = posthoc.correct_per_image(workdir, "validation")
   assert val.dtype == bool and val.size == 20  # 2 images x 10 classes
   assert val.mean() == pytest.approx(finished.val_accuracy)
@@ -111,6 +118,11 @@ def test_correct_per_image_scores_what_the_split_accuracy_counts(
     posthoc.correct_per_image(workdir, "test")
   posthoc.score_distorted(workdir, [{}])  # --final's one reading
   test = posthoc.correct_per_image(workdir, "test")
+  # A run that read its test set at the end of training needs no --final.
+  in_run = str(tmp_path / "read_in_run")
+  shutil.copytree(run, in_run, ignore=shutil.ignore_patterns("posthoc"))
+  np.testing.assert_array_equal(posthoc.correct_per_image(in_run, "test"),
+                                test)
   assert test.mean() == pytest.approx(finished.test_accuracy)
   # Kept with its step and read back, not rescored.
   path = os.path.join(workdir, "posthoc", "validation_correct.npz")

@@ -81,11 +81,12 @@ def correct_per_image(workdir: str, split: str = "validation") -> np.ndarray:
   it, which averaging over training seeds does not remove.
 
   The test split is only scored here for a run whose test set was already
-  read (posthoc/test.json, written by sweep --final): this never makes a
-  first reading of the test set."""
+  read (at the end of training, or by sweep --final into
+  posthoc/test.json): this never makes a first reading of the test set."""
   if split not in SPLITS:
     raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
-  step = results_lib.read(os.path.join(workdir, "results.json")).steps
+  finished = results_lib.read(os.path.join(workdir, "results.json"))
+  step = finished.steps
   path = os.path.join(workdir, "posthoc", f"{split}_correct.npz")
   try:
     with np.load(path) as kept:
@@ -93,7 +94,8 @@ def correct_per_image(workdir: str, split: str = "validation") -> np.ndarray:
         return kept["correct"]
   except (OSError, ValueError, KeyError):
     pass  # none yet, or unreadable: score again (and rewrite it whole)
-  if split == "test" and _kept(_path(workdir, "test", {}), step, {}) is None:
+  if (split == "test" and finished.test_accuracy is None and
+      _kept(_path(workdir, "test", {}), step, {}) is None):
     raise ConfigError(f"{workdir}: its test set has not been read; choose "
                       "it on validation and read it once with sweep "
                       "--final before comparing it image by image there")
