@@ -242,12 +242,12 @@ def by_class(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
       if name == against:
         continue
       for split, by_seed in (("val", val), ("test", test)):
-        paired = sorted(set(by_seed[name]) & set(by_seed[against]))
-        if paired:
+        common = sorted(set(by_seed[name]) & set(by_seed[against]))
+        if common:
           lines.append(_class_row(
-              f"Δ {name} − {against}, {split} ({len(paired)} seeds)",
+              f"Δ {name} − {against}, {split} ({len(common)} seeds)",
               np.mean([by_seed[name][s] - by_seed[against][s]
-                       for s in paired], 0)))
+                       for s in common], 0)))
   return "\n".join(lines) + "\n"
 
 
