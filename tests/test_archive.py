@@ -81,7 +81,8 @@ def test_a_sweep_archives_each_run_as_soon_as_it_finishes(finished_run,
 def test_a_sweep_trained_a_run_at_a_time_keeps_one_whole_summary(
     finished_run, tmp_path):
   # `--only` trains one run; the sweep's summary (and its archived copy)
-  # still lists every finished run of the sweep, not just that one.
+  # still lists every finished run of the sweep, not just that one, those
+  # after it in the sweep's order too.
   config, run, _ = finished_run
   workdir = tmp_path / "sweep"
   for name in ("first", "second"):
@@ -89,7 +90,7 @@ def test_a_sweep_trained_a_run_at_a_time_keeps_one_whole_summary(
   kept = tmp_path / "kept"
   runs = [("first", {}), ("second", {}), ("not_run", {})]
   results = sweep.run_sweep(config, runs, str(workdir), read_test=True,
-                            only=["second"], summary_name="levers.md",
+                            only=["first"], summary_name="levers.md",
                             archive_dir=str(kept))
   assert sorted(results) == ["first", "second"]
   for text in ((workdir / "levers.md").read_text(),

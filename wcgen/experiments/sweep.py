@@ -70,26 +70,33 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
   stops the sweep: rerun the same command to continue.
   """
   results = {}
+  trains = lambda name: train and (not only or name in only)
+  # Runs left out by `only` are read, not trained, and read first: the
+  # summary written after each trained run lists every finished run of the
+  # sweep, those after it in the sweep's order too, so that a sweep
+  # trained a run at a time keeps one whole summary.
   for name, overrides in sweep:
+    if trains(name):
+      continue
     for seed in seeds:
-      config = run_config(base, overrides, seed, read_test)
+      found = trainer.finished_results(
+          run_config(base, overrides, seed, read_test),
+          run_dir(workdir, name, seed))
+      if found is not None:
+        results.setdefault(name, []).append(found)
+  for name, overrides in sweep:
+    if not trains(name):
+      continue
+    for seed in seeds:
       directory = run_dir(workdir, name, seed)
-      # Runs left out by `only` are read, not trained: the summary lists
-      # every finished run of the sweep, not just this command's, so that
-      # a sweep trained a run at a time keeps one whole summary.
-      if not train or (only and name not in only):
-        found = trainer.finished_results(config, directory)
-        if found is not None:
-          results.setdefault(name, []).append(found)
-        continue
-      results.setdefault(name, []).append(
-          trainer.train_and_evaluate(config, directory))
+      results.setdefault(name, []).append(trainer.train_and_evaluate(
+          run_config(base, overrides, seed, read_test), directory))
       files.atomic_write_bytes(os.path.join(workdir, summary_name),
                                summary(results, sweep).encode())
       if archive_dir is not None:
         archive.archive_runs(workdir, archive_dir,
                              [os.path.relpath(directory, workdir)])
-  return results
+  return {name: results[name] for name, _ in sweep if name in results}
 
 
 def read_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
