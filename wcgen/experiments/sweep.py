@@ -206,9 +206,10 @@ def paired_table(workdir: str,
   return "\n".join(lines) + "\n"
 
 
-def _class_row(label: str, values: np.ndarray) -> str:
-  return f"| {label} | " + " | ".join(f"{100 * v:+.1f}" if label.startswith(
-      "Δ") else f"{100 * v:.1f}" for v in values) + " |"
+def _class_row(label: str, values: np.ndarray, signed: bool = False) -> str:
+  fmt = "{:+.1f}" if signed else "{:.1f}"
+  return f"| {label} | " + " | ".join(fmt.format(100 * v)
+                                       for v in values) + " |"
 
 
 def by_class(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
@@ -220,8 +221,7 @@ def by_class(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
   when `against` is one of them, each other run's difference to it on
   both splits, seed by seed where both have the seed. A gain on
   validation that the test set does not repeat shows here in which
-  classes it lives (a validation split is a few hundred images a class:
-  one class's sampling error can carry a whole difference)."""
+  classes it lives (one or two classes can carry a whole difference)."""
   rows = [name for name, _ in sweep if name in final and name in results
           and name in test_per_class]
   if not rows:
@@ -254,7 +254,7 @@ def by_class(results: Dict[str, List[results_lib.RunResults]], sweep: Sweep,
           lines.append(_class_row(
               f"Δ {name} − {against}, {split} ({len(common)} seeds)",
               np.mean([by_seed[name][s] - by_seed[against][s]
-                       for s in common], 0)))
+                       for s in common], 0), signed=True))
   return "\n".join(lines) + "\n"
 
 
