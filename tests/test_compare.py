@@ -217,6 +217,12 @@ def test_every_run_of_every_issue15_sweep_is_a_valid_config():
     assert overrides["data.imbalance_factor"] == 20.0
     assert at_if100[name.replace("_if20", "")] == {
         k: v for k, v in overrides.items() if k != "data.imbalance_factor"}
+  # IF=1 for the feature-space worst case and its control is issue 16's
+  # clean table: issue 15's runs of those names on the clean split.
+  robust = dict(issue16.SWEEPS["robust"])
+  for name in ("seed_control_realbn", "seed_control_featadv0.2_realbn"):
+    assert robust[f"{name}_clean_3200"] == {
+        **at_if100[f"{name}_3200"], "data.imbalance_factor": 1.0}
   # The classifier grid moves one knob of C at a time, the same for all.
   tuning = dict(issue15.SWEEPS["tuning"])
   assert tuning["erm_lr2e-3"]["optim.classifier.lr"] == 2e-3
