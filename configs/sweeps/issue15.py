@@ -406,6 +406,25 @@ SWEEPS = {
              {**_erm(BUDGET), "method.name": "seed_control",
               "method.perturbed_batch_norm": "real_batch",
               "method.control_perturbation": "feature_adversarial",
+              "method.control_noise_rms": 0.2}),
+            # Session 21, before any of their runs and before any test
+            # read at IF=20: the rest of Table 1's IF=20 column at the
+            # budget (logit adjustment, the best re-balancing loss at
+            # IF=100, and the paper's G(z, y) game), and logit adjustment
+            # + the feature-space worst case with its unperturbed control
+            # (the issue's "worst case combined with re-balancing"), the
+            # same overrides as their IF=100 runs.
+            ("logit_adjusted", {**_erm(BUDGET), "loss.name": "logit_adjusted"}),
+            ("paper_game", SWEEP_BASES["paper_game"]),
+            ("seed_control_la_realbn",
+             {**_erm(BUDGET), "method.name": "seed_control",
+              "loss.name": "logit_adjusted",
+              "method.perturbed_batch_norm": "real_batch"}),
+            ("seed_control_la_featadv0.2_realbn",
+             {**_erm(BUDGET), "method.name": "seed_control",
+              "loss.name": "logit_adjusted",
+              "method.perturbed_batch_norm": "real_batch",
+              "method.control_perturbation": "feature_adversarial",
               "method.control_noise_rms": 0.2}))
     ],
 }
