@@ -382,9 +382,10 @@ SWEEPS = {
         for radius in (0.1, 0.3)
     ],
     # The issue's "IF=20 gains too": ERM, the unperturbed control and both
-    # games (the clean-accuracy one, G's lr 6e-4, and the robust one, 2e-3)
-    # on a milder long tail. IF=1 ("loses nothing") is issue 16's "robust"
-    # sweep: the same runs on the clean, balanced training split.
+    # per-sample games (the clean-accuracy one, G's lr 6e-4, and the robust
+    # one, 2e-3) on a milder long tail; the rows added later say when and
+    # why. IF=1 ("loses nothing") is issue 16's "robust" sweep: the same
+    # runs on the clean, balanced training split.
     "imbalance": [
         (f"{name}_if20_{BUDGET}", {**overrides, "data.imbalance_factor": 20.0})
         for name, overrides in (
