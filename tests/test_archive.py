@@ -1,6 +1,7 @@
 """Archiving a sweep's records: the report prints the same table from the
 archive as from the workdir, and an archived record is never replaced."""
 
+import json
 import os
 import shutil
 
@@ -97,3 +98,34 @@ def test_a_sweep_trained_a_run_at_a_time_keeps_one_whole_summary(
                (kept / "levers.md").read_text()):
     assert "| first | 1 |" in text and "| second | 1 |" in text
     assert "not_run" not in text.split("Overrides")[0]
+
+
+def test_a_summary_keeps_the_seeds_the_command_did_not_name(finished_run,
+                                                            tmp_path):
+  # Training seed 0 of one run (--seeds=1) must not shrink the summary to
+  # seed 0: another run's seed 1, finished earlier, stays listed. A seed
+  # recorded with another config is not the sweep's run and is left out.
+  config, run, finished = finished_run
+  workdir = tmp_path / "sweep"
+  shutil.copytree(run, workdir / "first" / "seed0")
+  for seed in (0, 1, 2):
+    shutil.copytree(run, workdir / "second" / f"seed{seed}")
+  record = json.loads((workdir / "second" / "seed1" / "results.json")
+                      .read_text())
+  record["seed"] = record["config"]["seed"] = 1
+  record["val_accuracy"] = finished.val_accuracy + 0.5
+  (workdir / "second" / "seed1" / "results.json").write_text(
+      json.dumps(record))
+  # seed2 keeps seed 0's config: another run's record, not listed.
+  results = sweep.run_sweep(config, [("first", {}), ("second", {})],
+                            str(workdir), seeds=(0,), read_test=True,
+                            only=["first"], summary_name="levers.md")
+  assert [r.seed for r in results["second"]] == [0, 1]
+  assert ([r.val_accuracy for r in results["second"]]
+          == [finished.val_accuracy, finished.val_accuracy + 0.5])
+  text = (workdir / "levers.md").read_text()
+  assert "| first | 1 |" in text and "| second | 2 |" in text
+  assert sweep.read_sweep(config, [("second", {})], str(workdir),
+                          read_test=True)["second"][0].seed == 0
+  assert len(sweep.read_sweep(config, [("second", {})], str(workdir),
+                              read_test=True)["second"]) == 1

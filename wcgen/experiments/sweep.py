@@ -12,9 +12,11 @@ sweeps sharing a workdir each keep their own summary (`<sweep name>.md`).
 """
 
 import os
+import re
 import statistics
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from absl import logging
 import ml_collections
 import numpy as np
 from scipy import stats
@@ -57,6 +59,9 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
   """Trains (or reads) every run; returns {name: [results per seed]} and
   keeps WORKDIR/<summary_name> up to date as runs finish. With `only`,
   only those runs train; the others' finished seeds are read and listed.
+  When training, every run's seeds finished beyond `seeds` are read and
+  listed (and returned) too: a command that trains seed 0 does not drop
+  seeds 1-2 from the summary.
 
   With `archive_dir`, each run's records are copied there
   (`archive.archive_runs`) as soon as it finishes, before the next run
@@ -71,6 +76,12 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
   """
   results = {}
   trains = lambda name: train and (not only or name in only)
+  # Seeds finished in the workdir beyond `seeds` (e.g. seeds 1-2 when this
+  # command trains with --seeds=1) are listed too when training, so that
+  # the summary written, and archived, is the workdir's whole record rather
+  # than this command's seeds only.
+  others = _other_finished_seeds(base, sweep, workdir, seeds, read_test
+                                 ) if train else {}
   # Runs left out by `only` are read, not trained, and read first: the
   # summary written after each trained run lists every finished run of the
   # sweep, those after it in the sweep's order too, so that a sweep
@@ -91,12 +102,51 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
       directory = run_dir(workdir, name, seed)
       results.setdefault(name, []).append(trainer.train_and_evaluate(
           run_config(base, overrides, seed, read_test), directory))
-      files.atomic_write_bytes(os.path.join(workdir, summary_name),
-                               summary(results, sweep).encode())
+      files.atomic_write_bytes(
+          os.path.join(workdir, summary_name),
+          summary(_with_seeds(results, others), sweep).encode())
       if archive_dir is not None:
         archive.archive_runs(workdir, archive_dir,
                              [os.path.relpath(directory, workdir)])
+  results = _with_seeds(results, others)
   return {name: results[name] for name, _ in sweep if name in results}
+
+
+def _other_finished_seeds(base: ml_collections.ConfigDict, sweep: Sweep,
+                          workdir: str, seeds: Sequence[int], read_test: bool
+                          ) -> Dict[str, List[results_lib.RunResults]]:
+  """{name: [results]} of the runs' seeds finished in `workdir` other than
+  `seeds`. A seed recorded with another config (e.g. with the test read
+  at the end) is not this sweep's run: it is left out, with a warning."""
+  found = {}
+  for name, overrides in sweep:
+    directory = os.path.join(workdir, name)
+    if not os.path.isdir(directory):
+      continue
+    numbers = sorted(int(m.group(1)) for m in map(
+        re.compile(r"seed(\d+)").fullmatch, os.listdir(directory)) if m)
+    for seed in numbers:
+      if seed in seeds:
+        continue
+      try:
+        done = trainer.finished_results(
+            run_config(base, overrides, seed, read_test),
+            run_dir(workdir, name, seed))
+      except ConfigError as e:
+        logging.warning("not listed in the summary: %s", e)
+        continue
+      if done is not None:
+        found.setdefault(name, []).append(done)
+  return found
+
+
+def _with_seeds(results: Dict[str, List[results_lib.RunResults]],
+                others: Dict[str, List[results_lib.RunResults]]
+                ) -> Dict[str, List[results_lib.RunResults]]:
+  """`results` and `others` together, each run's seeds in order."""
+  return {name: sorted(results.get(name, []) + others.get(name, []),
+                       key=lambda r: r.seed)
+          for name in {**results, **others}}
 
 
 def read_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
