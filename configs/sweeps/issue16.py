@@ -57,6 +57,11 @@ seed 0), not as a table row.
 "ablation" is Table 5's BN/WD ablation on the 20% set: ERM and that game
 row with BatchNorm, weight decay or both removed from C (added in session
 15, before any of its runs).
+Every table also has issue 15's feature-space worst case (radius 0.2) and
+its unperturbed real_batch control as rows, fixed in session 21 before
+any of their runs; on "robust" they are issue 15's "IF=1 loses nothing"
+(3 seeds of the worst case on validation: 91.81 +- 0.19, ERM 91.73 +-
+0.12; docs/RESULTS.md, "IF=1").
 """
 
 from configs.sweeps import issue15
