@@ -80,21 +80,19 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
   # command trains with --seeds=1) are listed too when training, so that
   # the summary written, and archived, is the workdir's whole record rather
   # than this command's seeds only.
-  others = _other_finished_seeds(base, sweep, workdir, seeds, read_test
-                                 ) if train else {}
+  others = {name: _finished(base, name, overrides, workdir,
+                            [s for s in _seed_folders(workdir, name)
+                             if s not in seeds], read_test,
+                            skip_other_configs=True)
+            for name, overrides in sweep} if train else {}
   # Runs left out by `only` are read, not trained, and read first: the
   # summary written after each trained run lists every finished run of the
   # sweep, those after it in the sweep's order too, so that a sweep
   # trained a run at a time keeps one whole summary.
   for name, overrides in sweep:
-    if trains(name):
-      continue
-    for seed in seeds:
-      found = trainer.finished_results(
-          run_config(base, overrides, seed, read_test),
-          run_dir(workdir, name, seed))
-      if found is not None:
-        results.setdefault(name, []).append(found)
+    if not trains(name):
+      results[name] = _finished(base, name, overrides, workdir, seeds,
+                                read_test)
   for name, overrides in sweep:
     if not trains(name):
       continue
@@ -104,49 +102,54 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
           run_config(base, overrides, seed, read_test), directory))
       files.atomic_write_bytes(
           os.path.join(workdir, summary_name),
-          summary(_with_seeds(results, others), sweep).encode())
+          summary(_with_seeds(results, others, sweep), sweep).encode())
       if archive_dir is not None:
         archive.archive_runs(workdir, archive_dir,
                              [os.path.relpath(directory, workdir)])
-  results = _with_seeds(results, others)
-  return {name: results[name] for name, _ in sweep if name in results}
+  return _with_seeds(results, others, sweep)
 
 
-def _other_finished_seeds(base: ml_collections.ConfigDict, sweep: Sweep,
-                          workdir: str, seeds: Sequence[int], read_test: bool
-                          ) -> Dict[str, List[results_lib.RunResults]]:
-  """{name: [results]} of the runs' seeds finished in `workdir` other than
-  `seeds`. A seed recorded with another config (e.g. with the test read
-  at the end) is not this sweep's run: it is left out, with a warning."""
-  found = {}
-  for name, overrides in sweep:
-    directory = os.path.join(workdir, name)
-    if not os.path.isdir(directory):
+def _seed_folders(workdir: str, name: str) -> List[int]:
+  """The seeds s of WORKDIR/<name>/seed<s> folders, finished or not."""
+  directory = os.path.join(workdir, name)
+  if not os.path.isdir(directory):
+    return []
+  return sorted(int(m.group(1)) for m in map(
+      re.compile(r"seed(\d+)").fullmatch, os.listdir(directory)) if m)
+
+
+def _finished(base: ml_collections.ConfigDict, name: str,
+              overrides: Overrides, workdir: str, seeds: Sequence[int],
+              read_test: bool, skip_other_configs: bool = False
+              ) -> List[results_lib.RunResults]:
+  """The results of run `name`'s `seeds` finished in `workdir`. A seed
+  recorded with another config is refused in one line (ConfigError), or
+  with `skip_other_configs` left out with a warning: a seed the command
+  did not name is not a reason to stop it."""
+  found = []
+  for seed in seeds:
+    try:
+      done = trainer.finished_results(
+          run_config(base, overrides, seed, read_test),
+          run_dir(workdir, name, seed))
+    except ConfigError as e:
+      if not skip_other_configs:
+        raise
+      logging.warning("not listed in the summary: %s", e)
       continue
-    numbers = sorted(int(m.group(1)) for m in map(
-        re.compile(r"seed(\d+)").fullmatch, os.listdir(directory)) if m)
-    for seed in numbers:
-      if seed in seeds:
-        continue
-      try:
-        done = trainer.finished_results(
-            run_config(base, overrides, seed, read_test),
-            run_dir(workdir, name, seed))
-      except ConfigError as e:
-        logging.warning("not listed in the summary: %s", e)
-        continue
-      if done is not None:
-        found.setdefault(name, []).append(done)
+    if done is not None:
+      found.append(done)
   return found
 
 
 def _with_seeds(results: Dict[str, List[results_lib.RunResults]],
-                others: Dict[str, List[results_lib.RunResults]]
-                ) -> Dict[str, List[results_lib.RunResults]]:
-  """`results` and `others` together, each run's seeds in order."""
-  return {name: sorted(results.get(name, []) + others.get(name, []),
-                       key=lambda r: r.seed)
-          for name in {**results, **others}}
+                others: Dict[str, List[results_lib.RunResults]],
+                sweep: Sweep) -> Dict[str, List[results_lib.RunResults]]:
+  """{name: results} of the runs with any, in the sweep's order, each
+  run's seeds from `results` and `others` in order."""
+  merged = {name: sorted(results.get(name, []) + others.get(name, []),
+                         key=lambda r: r.seed) for name, _ in sweep}
+  return {name: runs for name, runs in merged.items() if runs}
 
 
 def read_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
