@@ -21,8 +21,8 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
 # Every program, not only those over JAX's default 1 s of compile time: a
 # `:tiny` launcher run compiles some sixty small programs (evaluation,
 # sampling, metrics), and with them cached a second run of the same config
-# starts about a quarter sooner (measured on 2 cores that a training run
-# shared: 37 s -> 27 s); a cold suite takes as long as before.
+# starts about a quarter sooner; a cold suite takes as long as before
+# (docs/BENCHMARKS.md, "The test suite").
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 
 
