@@ -3,10 +3,17 @@
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import os
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
 from wcgen.models import layers
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 PAIRS = [
     (lambda: layers.Conv4x4Stride2(5),
@@ -62,6 +69,60 @@ def test_space_to_depth_round_trip_and_pools():
       xn.reshape(2, 3, 2, 2, 2, 3).max(axis=(2, 4)))
   np.testing.assert_allclose(
       layers.upsample_nearest_2x(x), xn.repeat(2, 1).repeat(2, 2))
+
+
+def test_max_pool_gradient_matches_flax():
+  # Flax's max_pool (reduce_window; select-and-scatter gradient) is the
+  # second path. Continuous random input: no ties, so both are one-hot.
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 6, 4, 3))
+  ct = jax.random.normal(jax.random.PRNGKey(1), (2, 3, 2, 3))
+  ours = jax.grad(lambda xx: jnp.sum(layers.max_pool_2x2(xx) * ct))(x)
+  flax = jax.grad(lambda xx: jnp.sum(
+      nn.max_pool(xx, (2, 2), (2, 2)) * ct))(x)
+  np.testing.assert_array_equal(ours, flax)
+
+
+# Conv, batch statistics, leaky ReLU, pool: the classifier's block. XLA at
+# --xla_backend_optimization_level=0 recomputes the pool's input in the
+# backward pass with other rounding; a `jnp.max` reduction's gradient was
+# then 0/0 = NaN in every entry (6144 of 6144; session 24).
+_POOL_SCRIPT = textwrap.dedent("""
+    import sys
+    import jax, jax.numpy as jnp, numpy as np
+    from wcgen.models import layers
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(size=(8, 16, 16, 3)), jnp.float32)
+    k = jnp.asarray(rng.normal(size=(3, 3, 3, 8)) * 0.3, jnp.float32)
+    s = jnp.asarray(rng.normal(size=(8,)), jnp.float32)
+    def f(x):
+      h = jax.lax.conv_general_dilated(
+          x, k, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+      h = (h - h.mean((0, 1, 2))) * jax.lax.rsqrt(h.var((0, 1, 2)) + 1e-5)
+      h = jax.nn.leaky_relu(h * s + 0.1, 0.1)
+      return jnp.sum(layers.max_pool_2x2(h) ** 2)
+    np.save(sys.argv[1], np.asarray(jax.jit(jax.grad(f))(x)))
+    """)
+
+
+def test_max_pool_gradient_is_finite_when_xla_recomputes_its_input(
+    tmp_path):
+  grads = {}
+  for level in ("0", "2"):
+    path = str(tmp_path / f"grad_o{level}.npy")
+    env = dict(os.environ, JAX_PLATFORMS="cpu",
+               XLA_FLAGS=f"--xla_backend_optimization_level={level}",
+               PYTHONPATH=os.pathsep.join(
+                   [REPO] + os.environ.get("PYTHONPATH", "").split(
+                       os.pathsep)))
+    proc = subprocess.run([sys.executable, "-c", _POOL_SCRIPT, path],
+                          env=env, capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    grads[level] = np.load(path)
+  assert np.isfinite(grads["0"]).all(), (
+      f"{np.isnan(grads['0']).sum()} NaN of {grads['0'].size}")
+  # The same gradient, not merely a finite one (no window's lost).
+  np.testing.assert_allclose(grads["0"], grads["2"], rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("shape", [(6, 5), (6, 3, 3, 5)])

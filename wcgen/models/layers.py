@@ -12,9 +12,20 @@ import numpy as np
 
 
 def max_pool_2x2(x: jax.Array) -> jax.Array:
-  """2x2 max pooling with stride 2 on NHWC; H and W must be even."""
+  """2x2 max pooling with stride 2 on NHWC; H and W must be even.
+
+  An elementwise maximum of the window's four corners, not `jnp.max` over
+  a reshape: the gradient of a max reduction divides by the number of
+  window entries equal to the result, and where XLA recomputes the input
+  in the backward pass with other rounding (it did at
+  --xla_backend_optimization_level=0) that number is 0 and the gradient
+  NaN. `jnp.maximum`'s gradient divides by 1 or 2, so it stays finite;
+  where both agree it is the same one-hot gradient (ties split evenly).
+  """
   b, h, w, c = x.shape
-  return jnp.max(x.reshape(b, h // 2, 2, w // 2, 2, c), axis=(2, 4))
+  x = x.reshape(b, h // 2, 2, w // 2, 2, c)
+  return jnp.maximum(jnp.maximum(x[:, :, 0, :, 0], x[:, :, 0, :, 1]),
+                     jnp.maximum(x[:, :, 1, :, 0], x[:, :, 1, :, 1]))
 
 
 def avg_pool_2x2(x: jax.Array) -> jax.Array:
