@@ -44,7 +44,9 @@ _SCRIPT = textwrap.dedent("""
 
 def _run(devices, path):
   env = dict(os.environ,
-             XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
+             XLA_FLAGS=" ".join([  # the suite's flags (conftest.py) too
+                 os.environ.get("XLA_FLAGS", ""),
+                 f"--xla_force_host_platform_device_count={devices}"]),
              PYTHONPATH=REPO)
   proc = subprocess.run([sys.executable, "-c", _SCRIPT, path], env=env,
                         capture_output=True, text=True, timeout=300)
