@@ -1,13 +1,13 @@
 """The fast stride-2 layers equal flax's, in values and in gradients."""
 
-import flax.linen as nn
-import jax
-import jax.numpy as jnp
 import os
 import subprocess
 import sys
 import textwrap
 
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 

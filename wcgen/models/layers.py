@@ -20,7 +20,9 @@ def max_pool_2x2(x: jax.Array) -> jax.Array:
   in the backward pass with other rounding (it did at
   --xla_backend_optimization_level=0) that number is 0 and the gradient
   NaN. `jnp.maximum`'s gradient divides by 1 or 2, so it stays finite;
-  where both agree it is the same one-hot gradient (ties split evenly).
+  without ties it is the same one-hot gradient, bit for bit at XLA's
+  default level (a tie shares the gradient, in halves at each of the two
+  levels of maxima, where the reduction shared it evenly).
   """
   b, h, w, c = x.shape
   x = x.reshape(b, h // 2, 2, w // 2, 2, c)
