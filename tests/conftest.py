@@ -9,6 +9,8 @@ import tempfile
 import numpy as np
 import pytest
 
+from wcgen import cli
+
 NUM_CLASSES = 10
 
 # Persistent XLA compilation cache shared by the test processes and the
@@ -31,10 +33,7 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 # its input with other rounding (layers.max_pool_2x2, session 24). Set
 # XLA_FLAGS=--xla_backend_optimization_level=2 to test XLA's default code;
 # the figures are in docs/BENCHMARKS.md, "The test suite".
-O0_FLAG = "--xla_backend_optimization_level=0"
-if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-  os.environ["XLA_FLAGS"] = " ".join(
-      [os.environ.get("XLA_FLAGS", ""), O0_FLAG]).strip()
+cli.add_xla_flags(["--xla_backend_optimization_level=0"])
 
 
 def write_idx_gz(path, array):

@@ -111,9 +111,7 @@ def test_max_pool_gradient_is_finite_when_xla_recomputes_its_input(
     path = str(tmp_path / f"grad_o{level}.npy")
     env = dict(os.environ, JAX_PLATFORMS="cpu",
                XLA_FLAGS=f"--xla_backend_optimization_level={level}",
-               PYTHONPATH=os.pathsep.join(
-                   [REPO] + os.environ.get("PYTHONPATH", "").split(
-                       os.pathsep)))
+               PYTHONPATH=REPO)
     proc = subprocess.run([sys.executable, "-c", _POOL_SCRIPT, path],
                           env=env, capture_output=True, text=True,
                           check=False)

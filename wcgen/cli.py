@@ -2,7 +2,7 @@
 
 import os
 import sys
-from typing import Optional
+from typing import Optional, Sequence
 
 from absl import flags
 from absl import logging
@@ -40,12 +40,19 @@ CPU_COLLECTIVE_FLAGS = (
 )
 
 
-def patient_cpu_collectives() -> None:
-  """Adds CPU_COLLECTIVE_FLAGS to $XLA_FLAGS (before XLA starts)."""
+def add_xla_flags(xla_flags: Sequence[str]) -> None:
+  """Appends each of `xla_flags` (--name=value) to $XLA_FLAGS unless
+  $XLA_FLAGS already names it: a value the user sets wins. Call before
+  XLA starts; it reads the variable once."""
   current = os.environ.get("XLA_FLAGS", "")
-  extra = [f for f in CPU_COLLECTIVE_FLAGS if f.split("=")[0] not in current]
+  extra = [f for f in xla_flags if f.split("=")[0] not in current]
   if extra:
     os.environ["XLA_FLAGS"] = " ".join([current] + extra).strip()
+
+
+def patient_cpu_collectives() -> None:
+  """Adds CPU_COLLECTIVE_FLAGS to $XLA_FLAGS (before XLA starts)."""
+  add_xla_flags(CPU_COLLECTIVE_FLAGS)
 
 
 def initialize_hosts(coordinator_address: Optional[str],
