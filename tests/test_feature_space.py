@@ -182,3 +182,79 @@ def test_radius_check_of_a_finished_run(finished_run):
       check=False)
   assert missing.returncode != 0
   assert "no checkpoint of step 999999" in missing.stderr
+
+
+def test_class_radius_scale_follows_the_power_law_with_mean_one():
+  from wcgen.methods.feature_space import class_radius_scale
+  counts = [5700, 736, 265, 57]
+  scale = class_radius_scale(counts, 0.25)
+  np.testing.assert_allclose(scale.mean(), 1.0, rtol=1e-6)
+  # n^-1/4: the ratio of two classes' radii is (n_a / n_b)^-1/4.
+  np.testing.assert_allclose(scale[3] / scale[0], (57 / 5700) ** -0.25,
+                             rtol=1e-5)
+  assert np.all(np.diff(scale) > 0)  # rarer, larger
+  np.testing.assert_array_equal(class_radius_scale(counts, 0.0), 1.0)
+  with pytest.raises(ValueError, match="positive"):
+    class_radius_scale([10, 0, 3], 0.25)
+
+
+def test_per_row_sizes_give_each_row_its_own_norm():
+  """A size per row: ||delta_i|| = size_i * ||h_i||, through the same
+  identity-kernel head as the scalar case."""
+  h = jnp.asarray(np.random.default_rng(0).normal(size=(6, K)), jnp.float32)
+  sizes = jnp.asarray([0.1, 0.2, 0.3, 0.4, 0.5, 0.0], jnp.float32)
+  variables = {"params": {"kernel": jnp.eye(K), "bias": jnp.zeros(K)}}
+  for kind in ("feature_random", "feature_adversarial"):
+    with nn.intercept_methods(head_input_perturbation(
+        K, jnp.arange(6) % K, sizes, kind, jax.random.PRNGKey(1))):
+      out = nn.Dense(K).apply(variables, h)
+    np.testing.assert_allclose(np.linalg.norm(np.asarray(out - h), axis=-1),
+                               sizes * np.linalg.norm(h, axis=-1),
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_seed_control_with_a_radius_power_uses_each_class_radius():
+  """companion_radius_power spreads the radius by class: the step equals
+  one whose interceptor is handed the per-row sizes by hand, and differs
+  from the one-radius step; power 0 is the one-radius step bit for bit."""
+  clf = classifiers.TripleGANCNN(K, dropout_rate=0.0)
+  counts = (400, 100, 25, 4)
+  common = dict(classifier=clf, classifier_tx=optax.sgd(1e-2), num_classes=K,
+                companion_weight=1.0, companion_noise_rms=0.5,
+                companion_perturbation="feature_adversarial",
+                class_counts=counts)
+  rng = np.random.default_rng(0)
+  image = lambda: jnp.asarray(rng.uniform(-1, 1, (8, 32, 32, 1)), jnp.float32)
+  labels = jnp.asarray(np.arange(8) % K, jnp.int32)
+  batch = {"image": image(), "label": labels[::-1],
+           "balanced_image": image(), "balanced_label": labels}
+  uniform = ERM(**common)
+  spread = ERM(**common, companion_radius_power=0.25)
+  state = uniform.init(jax.random.PRNGKey(0), (32, 32, 1))
+  _, m_uniform = jax.jit(uniform.train_step)(state, batch)
+  _, m_zero = jax.jit(ERM(**common, companion_radius_power=0.0).train_step)(
+      state, batch)
+  _, m_spread = jax.jit(spread.train_step)(state, batch)
+  assert float(m_zero["c_loss"]) == float(m_uniform["c_loss"])
+  assert abs(float(m_spread["c_loss"]) - float(m_uniform["c_loss"])) > 1e-4
+  # The same real rows (no dropout), so the two steps' losses differ by
+  # the companion CE alone: computed outside the step (own-statistics
+  # mode, the companion batch in its own training-mode pass), once with
+  # the per-class sizes by hand and once with the one radius.
+  def companion_ce(size):
+    with nn.intercept_methods(head_input_perturbation(
+        K, labels, size, "feature_adversarial", jax.random.PRNGKey(0))):
+      logits, _ = clf.apply(state.classifier.variables,
+                            batch["balanced_image"], train=True,
+                            mutable=["batch_stats"])
+    return float(optax.softmax_cross_entropy_with_integer_labels(
+        logits, labels).mean())
+  weights = np.asarray(counts, np.float64) ** -0.25
+  sizes = 0.5 * weights / weights.mean()
+  np.testing.assert_allclose(
+      float(m_spread["c_loss"]) - float(m_uniform["c_loss"]),
+      companion_ce(jnp.asarray(sizes[np.asarray(labels)], jnp.float32))
+      - companion_ce(0.5), rtol=1e-3, atol=1e-5)
+  with pytest.raises(ValueError, match="class_counts"):
+    jax.jit(ERM(**{**common, "class_counts": None},
+                companion_radius_power=0.25).train_step)(state, batch)

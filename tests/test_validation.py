@@ -52,6 +52,10 @@ BAD = [
      "unknown method.control_perturbation 'pgd'"),
     ("method.control_attack_steps", 0,
      "method.control_attack_steps must be a positive integer"),
+    # The default control_perturbation is "random" (pixels): a per-class
+    # radius only exists in feature space.
+    ("method.control_radius_power", 0.25,
+     "method.control_radius_power=0.25 scales a feature-space radius"),
 ]
 
 

@@ -22,6 +22,7 @@ from wcgen.errors import check_one_of
 from wcgen.errors import check_positive_int
 from wcgen.methods.erm import COMPANION_PERTURBATIONS
 from wcgen.methods.erm import ERM
+from wcgen.methods.feature_space import FEATURE_PERTURBATIONS
 from wcgen.methods.protocol import Method
 from wcgen.methods.worst_case import GameState, WorstCaseGame
 from wcgen.models.precision import MixedPrecision
@@ -113,7 +114,7 @@ def _in_compute_dtype(compute_dtype: str, module):
 
 
 def _erm(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
-         mixup=False, control=False, **unused) -> ERM:
+         class_counts, mixup=False, control=False, **unused) -> ERM:
   """ERM and the baselines that change one thing about it: mixup's mixed
   inputs, or the per-sample game's control (a class-balanced companion
   batch, unperturbed or with noise)."""
@@ -123,6 +124,9 @@ def _erm(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
              companion_weight=method.fake_weight if control else 0.0,
              companion_noise_rms=method.control_noise_rms,
              companion_perturbation=method.control_perturbation,
+             companion_radius_power=method.control_radius_power,
+             class_counts=(None if class_counts is None
+                           else tuple(int(n) for n in class_counts)),
              companion_attack_steps=method.control_attack_steps,
              companion_start_step=method.warmup_steps,
              companion_batch_norm=method.perturbed_batch_norm)
@@ -130,9 +134,10 @@ def _erm(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
 
 def _game(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
           generator_vs_classifier, config, channels, in_dtype,
-          batch_sharding, reference_logits_fn) -> WorstCaseGame:
+          batch_sharding, reference_logits_fn, class_counts) -> WorstCaseGame:
   """The three-player game; its generator attacks C (the paper's method),
   ignores it (GAN augmentation) or helps it (Triple-GAN)."""
+  del class_counts  # its re-balancing lives in loss_fn
   generator = config.model.generator
   return WorstCaseGame(
       generator=in_dtype(models.create_generator(
@@ -221,6 +226,12 @@ def validate(method: ml_collections.ConfigDict) -> None:
                       f"{method.control_noise_rms}")
   check_one_of("method.control_perturbation", method.control_perturbation,
                COMPANION_PERTURBATIONS)
+  if method.control_radius_power and (
+      method.control_perturbation not in FEATURE_PERTURBATIONS):
+    raise ConfigError(
+        f"method.control_radius_power={method.control_radius_power} scales "
+        f"a feature-space radius per class; set method.control_perturbation "
+        f"to one of {FEATURE_PERTURBATIONS} or the power to 0")
   check_positive_int("method.control_attack_steps",
                      method.control_attack_steps)
   check_one_of("method.perturbed_batch_norm", method.perturbed_batch_norm,
@@ -282,4 +293,5 @@ def create(config: ml_collections.ConfigDict, num_classes: int,
   return _BUILDERS[method.name](
       method, classifier, c_tx, loss_fn, augmentation(config.data.augment),
       num_classes, config=config, channels=channels, in_dtype=in_dtype,
-      batch_sharding=batch_sharding, reference_logits_fn=reference_logits_fn)
+      batch_sharding=batch_sharding, reference_logits_fn=reference_logits_fn,
+      class_counts=class_counts)

@@ -22,6 +22,7 @@ import optax
 from wcgen import objectives
 from wcgen.methods import mixup
 from wcgen.methods.feature_space import FEATURE_PERTURBATIONS
+from wcgen.methods.feature_space import class_radius_scale
 from wcgen.methods.feature_space import head_input_perturbation
 from wcgen.core.state import PERTURBED_BATCH_NORMS, PlayerState, accuracy
 from wcgen.core.state import apply_to_perturbed, apply_with_stats
@@ -70,6 +71,11 @@ class ERM:
   companion_weight: float = 0.0
   companion_noise_rms: float = 0.0
   companion_perturbation: str = "random"
+  # Feature-space perturbations only: each class's radius scaled by
+  # n_y^-power (mean 1 over the classes; feature_space.class_radius_scale),
+  # n_y from `class_counts` (training images per class). 0: one radius.
+  companion_radius_power: float = 0.0
+  class_counts: Optional[Tuple[int, ...]] = None
   # Gradient steps of the "adversarial" perturbation: 1 = FGSM, more = PGD.
   companion_attack_steps: int = 1
   companion_start_step: int = 0
@@ -170,10 +176,18 @@ class ERM:
       if not (self.companion_noise_rms > 0 and
               self.companion_perturbation in FEATURE_PERTURBATIONS):
         return contextlib.nullcontext()
+      size = self.companion_noise_rms
+      if self.companion_radius_power:
+        if self.class_counts is None:
+          raise ValueError("companion_radius_power needs class_counts (the "
+                           "training images per class) to train")
+        size = size * jnp.asarray(class_radius_scale(
+            self.class_counts, self.companion_radius_power))[
+                batch["balanced_label"]]
       return nn.intercept_methods(head_input_perturbation(
-          self.num_classes, batch["balanced_label"],
-          self.companion_noise_rms, self.companion_perturbation,
-          jax.random.fold_in(key, 5), first_row))
+          self.num_classes, batch["balanced_label"], size,
+          self.companion_perturbation, jax.random.fold_in(key, 5),
+          first_row))
 
     def companion_loss(logits):
       """(weighted CE on the companion batch, its metrics)."""

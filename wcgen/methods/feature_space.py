@@ -20,17 +20,34 @@ classifier of wcgen.models ends in exactly one, `nn.Dense(num_classes)(
 feats)`, and has no other Dense layer).
 """
 
-from typing import Callable
+from typing import Callable, Sequence, Union
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 FEATURE_PERTURBATIONS = ("feature_random", "feature_adversarial")
 
 
+def class_radius_scale(class_counts: Sequence[int],
+                       power: float) -> np.ndarray:
+  """Per-class multipliers of the radius, proportional to n_y^-power and
+  of mean 1 over the classes, so that on a class-balanced batch the mean
+  radius is the configured one: the rare classes get a larger ball, the
+  frequent ones a smaller one (power 1/4 is LDAM's margin rule, Cao et al.
+  2019). power 0: every class 1."""
+  counts = np.asarray(class_counts, np.float64)
+  if counts.ndim != 1 or not np.all(counts > 0):
+    raise ValueError(f"class_counts must be positive, one per class; got "
+                     f"{class_counts!r}")
+  scale = counts ** -float(power)
+  return (scale / scale.mean()).astype(np.float32)
+
+
 def head_input_perturbation(num_classes: int, labels: jax.Array,
-                            size: float, kind: str, key: jax.Array,
+                            size: Union[float, jax.Array], kind: str,
+                            key: jax.Array,
                             first_row: int = 0) -> Callable:
   """An interceptor for `nn.intercept_methods` that perturbs the head's
   input rows `first_row:` (the companion rows of a joint pass; 0 for a
@@ -39,7 +56,8 @@ def head_input_perturbation(num_classes: int, labels: jax.Array,
   kind: "feature_adversarial", delta_i along dCE_i/dh_i = W (p_i - e_y_i)
   (exact for the linear head: no second pass through the network), or
   "feature_random", along a standard normal direction; either way
-  ||delta_i|| = size * ||h_i||.
+  ||delta_i|| = size_i * ||h_i||, where size is one number for every row
+  or one per perturbed row (a per-class radius, `class_radius_scale`).
   """
   if kind not in FEATURE_PERTURBATIONS:
     raise ValueError(f"kind must be one of {FEATURE_PERTURBATIONS}, got "
@@ -69,7 +87,9 @@ def head_input_perturbation(num_classes: int, labels: jax.Array,
     # leave the row where it is instead of dividing by zero.
     unit = direction / jnp.maximum(
         jnp.linalg.norm(direction, axis=-1, keepdims=True), 1e-12)
-    delta = size * jnp.linalg.norm(rows32, axis=-1, keepdims=True) * unit
+    row_size = size if jnp.ndim(size) == 0 else jnp.reshape(
+        jnp.asarray(size, jnp.float32), (-1, 1))
+    delta = row_size * jnp.linalg.norm(rows32, axis=-1, keepdims=True) * unit
     delta = jax.lax.stop_gradient(delta).astype(h.dtype)
     h = jnp.concatenate([h[:first_row], rows + delta])
     return next_fun(h, *args[1:], **kwargs)
