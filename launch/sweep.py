@@ -148,7 +148,8 @@ def main(argv):
                                 archive_dir=FLAGS.archive)
       print(sweep.summary(results, sweep_runs))
     if FLAGS.archive:
-      copied = archive.archive_runs(FLAGS.workdir, FLAGS.archive)
+      copied = archive.archive_runs(FLAGS.workdir, FLAGS.archive,
+                                    summaries=[f"{FLAGS.sweep}.md"])
       print(f"Records of {len(copied)} finished runs in {FLAGS.archive}")
 
   cli.run_or_exit(run)

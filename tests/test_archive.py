@@ -69,6 +69,11 @@ def test_a_sweep_archives_each_run_as_soon_as_it_finishes(finished_run,
   shutil.copytree(run, workdir / "done" / "seed0")
   kept = tmp_path / "kept"
   runs = [("done", {}), ("refused", {"method.name": "no_such_method"})]
+  # Another sweep's summary, older in this workdir than in the archive
+  # (a second clone trained that sweep's later runs): left as archived.
+  (workdir / "other.md").write_text("| old table |\n")
+  kept.mkdir()
+  (kept / "other.md").write_text("| newer table |\n")
   with pytest.raises(ConfigError, match="no_such_method"):
     sweep.run_sweep(config, runs, str(workdir), read_test=True,
                     archive_dir=str(kept), summary_name="levers.md")
@@ -77,6 +82,7 @@ def test_a_sweep_archives_each_run_as_soon_as_it_finishes(finished_run,
           == workdir.joinpath(*record).read_bytes())
   assert "done" in (kept / "levers.md").read_text()
   assert not (kept / "refused").exists()
+  assert (kept / "other.md").read_text() == "| newer table |\n"
 
 
 def test_a_sweep_trained_a_run_at_a_time_keeps_one_whole_summary(

@@ -64,14 +64,20 @@ def finished_run_dirs(workdir: str) -> List[str]:
 
 
 def archive_runs(workdir: str, archive: str,
-                 runs: Optional[Sequence[str]] = None) -> List[str]:
+                 runs: Optional[Sequence[str]] = None,
+                 summaries: Optional[Sequence[str]] = None) -> List[str]:
   """Copies the records of every finished run under `workdir` (or only of
   `runs`, folders relative to it) to the same relative folder under
-  `archive`, and each sweep summary (*.md at the top of `workdir`); returns
-  the runs copied or already there.
+  `archive`, and the sweep summaries named in `summaries` (*.md at the top
+  of `workdir`; None: every one there; a name not there is skipped);
+  returns the runs copied or already there.
 
-  Raises ConfigError, before anything is copied, when `archive` already
-  holds another results.json for one of those runs.
+  A sweep names its own summary only: another sweep's summary in the same
+  workdir can be older than the archive's (a second clone trained that
+  sweep's later runs into the same archive), and copying it would put the
+  older table back (session 25 saw it happen). A run's records cannot go
+  back that way: raises ConfigError, before anything is copied, when
+  `archive` already holds another results.json for one of those runs.
   """
   if not os.path.isdir(workdir):
     raise ConfigError(f"--workdir={workdir} is not a folder; give the "
@@ -90,7 +96,7 @@ def archive_runs(workdir: str, archive: str,
       _copy(os.path.join(workdir, run, name),
             os.path.join(archive, run, name))
   for name in sorted(os.listdir(workdir)):
-    if name.endswith(".md"):
+    if name.endswith(".md") and (summaries is None or name in summaries):
       _copy(os.path.join(workdir, name), os.path.join(archive, name))
   return list(runs)
 

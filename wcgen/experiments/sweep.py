@@ -105,7 +105,8 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
           summary(_with_seeds(results, others, sweep), sweep).encode())
       if archive_dir is not None:
         archive.archive_runs(workdir, archive_dir,
-                             [os.path.relpath(directory, workdir)])
+                             [os.path.relpath(directory, workdir)],
+                             summaries=[summary_name])
   return _with_seeds(results, others, sweep)
 
 
