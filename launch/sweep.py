@@ -38,6 +38,8 @@ training, posthoc/*.json) to DIR (when training, each run's as soon as it
 finishes), a tracked folder such as
 docs/runs/issue15: the workdir is not committed, so without it a fresh
 clone cannot print a table again. --report_only --workdir=DIR reads them.
+Of the summaries (*.md) it copies only this sweep's, SWEEP.md: another
+sweep's summary in this workdir may be older than DIR's.
 """
 
 import os
@@ -82,7 +84,9 @@ flags.DEFINE_bool("paired", False, "With --report_only and --against: "
 flags.DEFINE_string("archive", None, "Afterwards, copy the small records "
                     "(results.json, config.json, metrics.jsonl, "
                     "fidelity.json, posthoc/*.json) of every "
-                    "finished run under --workdir to this tracked folder "
+                    "finished run under --workdir, and this sweep's own "
+                    "summary (SWEEP.md; not other sweeps' summaries, which "
+                    "may be older there), to this tracked folder "
                     "(e.g. docs/runs/issue15), so that --report_only "
                     "--workdir=ARCHIVE prints the table on a fresh clone.")
 flags.mark_flags_as_required(["config", "sweep", "workdir"])
