@@ -277,6 +277,11 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   config.model.critic.width = 32
   config.model.classifier.dropout_rate = 0.2
   config.model.classifier.use_batchnorm = True
+  # C's last layer: "linear" (a dense layer, every method's), or "cosine"
+  # (cosines between the features and each class's weights, no bias: Cao
+  # et al.'s head for LDAM, whose margins and scale assume logits in
+  # [-1, 1]; only with loss.name="ldam" and method.name="erm").
+  config.model.classifier.head = "linear"
   # "float32", or "bfloat16": every network computes in bfloat16 from
   # float32 master weights (wcgen.models.precision), for GPUs and TPUs; on
   # this CPU it is slower, so float32 stays the default.

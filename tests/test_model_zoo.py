@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wcgen.models import classifiers, critics, generators, resnets, vgg
+from wcgen import models
+from wcgen.models import classifiers, critics, generators, layers, resnets, vgg
 
 
 def _count(module, shape=(1, 32, 32, 3)):
@@ -61,6 +62,44 @@ def test_classifier_output_shapes(name, size, channels):
                                       return_features=True)[0])
   logits, feats = out
   assert logits.shape == (2, 7) and feats.shape[0] == 2
+
+
+def test_cosine_head_gives_the_cosines_of_features_and_class_weights():
+  """Against numpy's cosines; invariant to the scale of either side, so a
+  logit is bounded by 1 however large the features grow."""
+  rng = np.random.default_rng(0)
+  feats = rng.normal(size=(5, 16)).astype(np.float32) * 40.0
+  head = layers.CosineHead(3)
+  params = head.init(jax.random.PRNGKey(1), feats)
+  kernel = np.asarray(params["params"]["kernel"])
+  assert set(params["params"]) == {"kernel"}  # no bias
+  want = (feats @ kernel) / np.outer(np.linalg.norm(feats, axis=1),
+                                     np.linalg.norm(kernel, axis=0))
+  got = head.apply(params, feats)
+  np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+  scaled = {"params": {"kernel": kernel * np.array([0.1, 1.0, 9.0])}}
+  np.testing.assert_allclose(head.apply(scaled, 1e-3 * feats), want,
+                             rtol=1e-4, atol=1e-5)
+  assert np.all(np.abs(got) <= 1.0 + 1e-6)
+  # A zero feature row gives zero logits, not NaN (the norm's floor).
+  assert np.all(head.apply(params, np.zeros((1, 16), np.float32)) == 0)
+
+
+@pytest.mark.parametrize("name", ["triple_gan_cnn", "resnet32", "vgg16"])
+def test_every_classifier_takes_the_cosine_head(name):
+  module = models.create_classifier(name, 4, head="cosine")
+  x = jax.random.normal(jax.random.PRNGKey(0), (3, 32, 32, 1))
+  variables = module.init(jax.random.PRNGKey(0), x, train=False)
+  logits, feats = module.apply(variables, x, train=False,
+                               return_features=True)
+  last = [k for k in variables["params"] if k.startswith("CosineHead")]
+  assert len(last) == 1 and not any(
+      k.startswith("Dense") for k in variables["params"])
+  kernel = np.asarray(variables["params"][last[0]]["kernel"])
+  f = np.asarray(feats)
+  want = (f @ kernel) / np.outer(np.linalg.norm(f, axis=1),
+                                 np.linalg.norm(kernel, axis=0))
+  np.testing.assert_allclose(logits, want, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("channels", [1, 3])

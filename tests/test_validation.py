@@ -56,6 +56,11 @@ BAD = [
     # radius only exists in feature space.
     ("method.control_radius_power", 0.25,
      "method.control_radius_power=0.25 scales a feature-space radius"),
+    ("model.classifier.head", "arcface",
+     "unknown model.classifier.head 'arcface'"),
+    # The default loss is cross-entropy, which cannot train on cosines.
+    ("model.classifier.head", "cosine",
+     "model.classifier.head='cosine' needs loss.name='ldam'"),
 ]
 
 
@@ -71,6 +76,25 @@ def test_bad_value_gives_its_message(field, value, message):
   with pytest.raises(ConfigError, match=message) as info:
     validation.validate_config(config, device_count=4)
   assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("method,valid", [
+    ("erm", True), ("oversampling", True), ("augment", True),
+    ("mixup", False), ("seed_control", False), ("worst_case", False)])
+def test_cosine_head_only_with_ldam_and_an_erm_method(method, valid):
+  """LDAM scales the cosine head's logits; a method with another loss term
+  (mixup's, the control's, the game's cross-entropy) would train on
+  cosines in [-1, 1] unscaled."""
+  config = fmnist_wgan.get_config()
+  config.model.classifier.head = "cosine"
+  config.loss.name = "ldam"
+  config.method.name = method
+  if valid:
+    validation.validate_config(config, device_count=2)
+  else:
+    with pytest.raises(ConfigError, match="needs loss.name='ldam' with an "
+                       "ERM method"):
+      validation.validate_config(config, device_count=2)
 
 
 def test_default_and_tiny_configs_are_valid():

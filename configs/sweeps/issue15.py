@@ -419,6 +419,15 @@ SWEEPS = {
     "rebalancing": [
         (f"{loss}_{BUDGET}", {**_erm(BUDGET), "loss.name": loss})
         for loss in ("class_balanced", "balanced_softmax")
+    ] + [
+        # LDAM-DRW as Cao et al. built it (added the same session, before
+        # any run of this sweep finished): the cosine head its margin (0.5)
+        # and scale (30) assume, the class-balanced weights from 80% of
+        # the budget (their 160 of 200 epochs).
+        (f"ldam_drw_{BUDGET}",
+         {**_erm(BUDGET), "loss.name": "ldam",
+          "loss.drw_start_step": BUDGET * 4 // 5,
+          "model.classifier.head": "cosine"}),
     ],
     # The "IF=20 gains too": ERM, the unperturbed control and both
     # per-sample games (the clean-accuracy one, G's lr 6e-4, and the robust

@@ -96,7 +96,8 @@ FIELDS_ADDED_LATER: Dict[str, Any] = {"method.gan_during_warmup": True,
                                       "method.perturbed_batch_norm": "own",
                                       "model.generator.max_residual_rms":
                                           0.0,
-                                      "method.control_radius_power": 0.0}
+                                      "method.control_radius_power": 0.0,
+                                      "model.classifier.head": "linear"}
 
 
 def _as_tree_fields(flat_fields: Dict[str, Any]) -> Dict[str, Any]:

@@ -284,7 +284,7 @@ def create(config: ml_collections.ConfigDict, num_classes: int,
   in_dtype = lambda module: _in_compute_dtype(model.compute_dtype, module)
   classifier = in_dtype(models.create_classifier(
       model.classifier.name, num_classes, model.classifier.dropout_rate,
-      model.classifier.use_batchnorm))
+      model.classifier.use_batchnorm, model.classifier.head))
   c_tx = classifier_optimizer(config.optim.classifier,
                               config.schedule.num_train_steps)
   loss_fn = classification_losses.make_loss(

@@ -16,8 +16,10 @@ head through h_i + delta_i.
 No model changes: `head_input_perturbation` returns a flax method
 interceptor (`nn.intercept_methods`) that perturbs the input of the
 classifier's head, its one `nn.Dense` with `num_classes` outputs (every
-classifier of wcgen.models ends in exactly one, `nn.Dense(num_classes)(
-feats)`, and has no other Dense layer).
+classifier of wcgen.models with the default linear head ends in exactly
+one, `nn.Dense(num_classes)(feats)`, and has no other Dense layer; the
+cosine head is LDAM's, allowed only with plain ERM, which has no
+companion batch to perturb).
 """
 
 from typing import Callable, Sequence, Union

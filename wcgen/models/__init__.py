@@ -9,6 +9,7 @@ from wcgen.models.critics import ProjectionCritic
 from wcgen.models.generators import DCGANGenerator
 from wcgen.models.generators import ResidualPerturber
 from wcgen.models import biggan
+from wcgen.models import layers
 from wcgen.models import resnets
 from wcgen.models import vgg
 
@@ -31,8 +32,8 @@ _CRITIC_FNS = {
 }
 GENERATORS = tuple(_GENERATOR_FNS)
 CRITICS = tuple(_CRITIC_FNS)
-# name -> fn(num_classes, use_batchnorm); the Triple-GAN CNN also takes the
-# config's dropout rate.
+# name -> fn(num_classes, use_batchnorm, head=); the Triple-GAN CNN also
+# takes the config's dropout rate.
 _CLASSIFIER_FNS = {
     "vgg16": vgg.vgg16,
     "resnet18": resnets.resnet18,
@@ -55,6 +56,7 @@ def validate(model) -> None:
   for kind, known in (("generator", GENERATORS), ("critic", CRITICS),
                       ("classifier", CLASSIFIERS)):
     check_one_of(f"model.{kind}.name", model[kind].name, known)
+  check_one_of("model.classifier.head", model.classifier.head, layers.HEADS)
   check_positive_int("model.generator.latent_dim",
                      model.generator.latent_dim)
   if not 0 < model.generator.perturbation_bound <= 2:
@@ -88,10 +90,11 @@ def create_critic(name: str, num_classes: int, width: int):
 
 
 def create_classifier(name: str, num_classes: int, dropout_rate: float = 0.0,
-                      use_batchnorm: bool = True):
+                      use_batchnorm: bool = True, head: str = "linear"):
   """C by name: "triple_gan_cnn" (the only one with dropout), "resnet32",
-  "resnet18", "resnet101" or "vgg16"."""
+  "resnet18", "resnet101" or "vgg16"; its last layer "linear" or "cosine"
+  (layers.classifier_head)."""
   _check("classifier", name, CLASSIFIERS)
   if name == "triple_gan_cnn":
-    return TripleGANCNN(num_classes, dropout_rate, use_batchnorm)
-  return _CLASSIFIER_FNS[name](num_classes, use_batchnorm)
+    return TripleGANCNN(num_classes, dropout_rate, use_batchnorm, head)
+  return _CLASSIFIER_FNS[name](num_classes, use_batchnorm, head=head)

@@ -18,10 +18,12 @@ class TripleGANCNN(nn.Module):
     num_classes: number of outputs.
     dropout_rate: dropout after each pooling stage.
     use_batchnorm: BatchNorm after every convolution.
+    head: the last layer, "linear" or "cosine" (layers.classifier_head).
   """
   num_classes: int
   dropout_rate: float = 0.2
   use_batchnorm: bool = True
+  head: str = "linear"
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = True,
@@ -41,6 +43,6 @@ class TripleGANCNN(nn.Module):
         layers.max_pool_2x2(h))
     h = conv_block(conv_block(h, 128, 3), 128, 3)
     feats = jnp.mean(h, axis=(1, 2))
-    logits = nn.Dense(self.num_classes)(feats)
+    logits = layers.classifier_head(self.head, self.num_classes)(feats)
     # Penultimate features [B, 128] serve t-SNE plots and the FCD.
     return (logits, feats) if return_features else logits

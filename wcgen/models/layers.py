@@ -157,3 +157,42 @@ class ConditionalBatchNorm(nn.Module):
                     embedding_init=nn.initializers.zeros)(labels)
     expand = (slice(None),) + (None,) * (x.ndim - 2)
     return h * (1 + gain[expand]) + bias[expand]
+
+
+# The classifiers' last layer, by name (config.model.classifier.head).
+HEADS = ("linear", "cosine")
+
+
+class CosineHead(nn.Module):
+  """Logits as cosines between the features and each class's weight vector.
+
+  Cao et al.'s NormedLinear, the head LDAM was designed with: its margins
+  (up to 0.5) and scale (30) are set for logits in [-1, 1], which a plain
+  dense layer does not bound (it can grow its logits until any margin is
+  small). No bias. Only a loss that scales the logits (LDAM's) trains well
+  on it; plain cross-entropy on cosines cannot push a probability past
+  e / (e + 9 / e) for ten classes.
+  """
+  num_classes: int
+
+  @nn.compact
+  def __call__(self, feats: jax.Array) -> jax.Array:
+    kernel = self.param("kernel", nn.initializers.lecun_normal(),
+                        (feats.shape[-1], self.num_classes))
+    return unit_rows(feats) @ unit_rows(kernel.T).T
+
+
+def unit_rows(x: jax.Array, eps: float = 1e-12) -> jax.Array:
+  """Each row of x over its L2 norm (at least eps), as torch's F.normalize."""
+  norm = jnp.sqrt(jnp.sum(jnp.square(x), axis=-1, keepdims=True))
+  return x / jnp.maximum(norm, eps)
+
+
+def classifier_head(kind: str, num_classes: int) -> nn.Module:
+  """The classifiers' last layer: "linear" (a dense layer, the default) or
+  "cosine" (CosineHead)."""
+  if kind == "linear":
+    return nn.Dense(num_classes)
+  if kind == "cosine":
+    return CosineHead(num_classes)
+  raise ValueError(f"unknown head {kind!r}; choose one of {list(HEADS)}")

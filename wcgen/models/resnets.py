@@ -21,6 +21,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from wcgen.models import layers
+
 
 class _Norm(nn.Module):
   """BatchNorm, or nothing when use_batchnorm is off."""
@@ -89,6 +91,7 @@ class ResNet(nn.Module):
   bottleneck: bool = False
   shortcut: str = "projection"
   use_batchnorm: bool = True
+  head: str = "linear"  # the last layer (layers.classifier_head)
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = True,
@@ -104,20 +107,23 @@ class ResNet(nn.Module):
         else:
           h = BasicBlock(width, strides, bn, self.shortcut)(h, train)
     feats = jnp.mean(h, axis=(1, 2))
-    logits = nn.Dense(self.num_classes)(feats)
+    logits = layers.classifier_head(self.head, self.num_classes)(feats)
     return (logits, feats) if return_features else logits
 
 
-def resnet32(num_classes: int, use_batchnorm: bool = True) -> ResNet:
+def resnet32(num_classes: int, use_batchnorm: bool = True,
+             head: str = "linear") -> ResNet:
   return ResNet(num_classes, (5, 5, 5), (16, 32, 64), shortcut="pad",
-                use_batchnorm=use_batchnorm)
+                use_batchnorm=use_batchnorm, head=head)
 
 
-def resnet18(num_classes: int, use_batchnorm: bool = True) -> ResNet:
+def resnet18(num_classes: int, use_batchnorm: bool = True,
+             head: str = "linear") -> ResNet:
   return ResNet(num_classes, (2, 2, 2, 2), (64, 128, 256, 512),
-                use_batchnorm=use_batchnorm)
+                use_batchnorm=use_batchnorm, head=head)
 
 
-def resnet101(num_classes: int, use_batchnorm: bool = True) -> ResNet:
+def resnet101(num_classes: int, use_batchnorm: bool = True,
+              head: str = "linear") -> ResNet:
   return ResNet(num_classes, (3, 4, 23, 3), (64, 128, 256, 512),
-                bottleneck=True, use_batchnorm=use_batchnorm)
+                bottleneck=True, use_batchnorm=use_batchnorm, head=head)

@@ -19,6 +19,7 @@ class VGG(nn.Module):
   num_classes: int
   use_batchnorm: bool = True
   layout: tuple = VGG16
+  head: str = "linear"  # the last layer (layers.classifier_head)
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = True,
@@ -34,9 +35,10 @@ class VGG(nn.Module):
         h = nn.BatchNorm(use_running_average=not train, momentum=0.9)(h)
       h = nn.relu(h)
     feats = jnp.mean(h, axis=(1, 2))  # 1x1 after five pools at 32 px
-    logits = nn.Dense(self.num_classes)(feats)
+    logits = layers.classifier_head(self.head, self.num_classes)(feats)
     return (logits, feats) if return_features else logits
 
 
-def vgg16(num_classes: int, use_batchnorm: bool = True) -> VGG:
-  return VGG(num_classes, use_batchnorm)
+def vgg16(num_classes: int, use_batchnorm: bool = True,
+          head: str = "linear") -> VGG:
+  return VGG(num_classes, use_batchnorm, head=head)

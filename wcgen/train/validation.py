@@ -71,6 +71,20 @@ def _validate_schedule(schedule: ml_collections.ConfigDict,
                         f"{device_count}")
 
 
+def _validate_head(config: ml_collections.ConfigDict) -> None:
+  """The cosine head's logits lie in [-1, 1]: only LDAM's loss scales them
+  (loss.ldam_scale), and only ERM trains C on that loss alone (the games'
+  and mixup's other terms are plain cross-entropy on the logits)."""
+  method = methods.with_preset(config).method.name
+  if config.model.classifier.head == "cosine" and (
+      config.loss.name != "ldam" or method != "erm"):
+    raise ConfigError(
+        f"model.classifier.head='cosine' needs loss.name='ldam' with an ERM "
+        f"method (erm, oversampling or augment), got loss.name="
+        f"{config.loss.name!r} and method.name={config.method.name!r}; set "
+        f"them, or keep head='linear'")
+
+
 def validate_config(config: ml_collections.ConfigDict,
                     device_count: int) -> None:
   """Raises ConfigError naming the first bad field and what to do."""
@@ -81,6 +95,7 @@ def validate_config(config: ml_collections.ConfigDict,
   methods.validate(config.method)
   methods.loss_spec(config.loss)
   models.validate(config.model)
+  _validate_head(config)
   _validate_schedule(config.schedule, device_count)
   fraction = config.optim.generator.final_lr_fraction
   if not 0 < fraction <= 1:
