@@ -29,6 +29,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from wcgen.models import layers
+
 FEATURE_PERTURBATIONS = ("feature_random", "feature_adversarial")
 
 
@@ -87,8 +89,7 @@ def head_input_perturbation(num_classes: int, labels: jax.Array,
       direction = jax.random.normal(key, rows.shape, jnp.float32)
     # Tiny floors: a zero gradient (a row fitted exactly) or zero features
     # leave the row where it is instead of dividing by zero.
-    unit = direction / jnp.maximum(
-        jnp.linalg.norm(direction, axis=-1, keepdims=True), 1e-12)
+    unit = layers.unit_rows(direction)
     row_size = size if jnp.ndim(size) == 0 else jnp.reshape(
         jnp.asarray(size, jnp.float32), (-1, 1))
     delta = row_size * jnp.linalg.norm(rows32, axis=-1, keepdims=True) * unit

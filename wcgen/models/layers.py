@@ -183,9 +183,9 @@ class CosineHead(nn.Module):
 
 
 def unit_rows(x: jax.Array, eps: float = 1e-12) -> jax.Array:
-  """Each row of x over its L2 norm (at least eps), as torch's F.normalize."""
-  norm = jnp.sqrt(jnp.sum(jnp.square(x), axis=-1, keepdims=True))
-  return x / jnp.maximum(norm, eps)
+  """Each row of x over its L2 norm (at least eps, so a zero row stays
+  zero), as torch's F.normalize."""
+  return x / jnp.maximum(jnp.linalg.norm(x, axis=-1, keepdims=True), eps)
 
 
 def classifier_head(kind: str, num_classes: int) -> nn.Module:
