@@ -32,7 +32,8 @@ def test_the_archive_prints_the_workdirs_report_and_keeps_its_records(
   assert ("| only_run | +0.00 (the same on every image, 1 seed) | "
           "+0.00 (the same on every image, 1 seed) |") in from_workdir
   kept = tmp_path / "docs" / "runs"
-  assert archive.archive_runs(str(workdir), str(kept)) == [
+  assert archive.archive_runs(str(workdir), str(kept),
+                              summaries=["levers.md"]) == [
       "only_run/seed0", "twin/seed0"]
   # Only the small records travel: no checkpoints, events or grids.
   assert sorted(os.listdir(kept / "only_run" / "seed0")) == [
@@ -45,18 +46,19 @@ def test_the_archive_prints_the_workdirs_report_and_keeps_its_records(
   assert report(kept) == from_workdir
   # Archiving again is a no-op; another record under the same name stops
   # the copy before anything is written, and the archived one stays.
-  archive.archive_runs(str(workdir), str(kept))
+  archive.archive_runs(str(workdir), str(kept), summaries=["levers.md"])
   results = workdir / "only_run" / "seed0" / "results.json"
   before = (kept / "only_run" / "seed0" / "results.json").read_bytes()
   results.write_text(results.read_text().replace('"seed": 0', '"seed": 5'))
   with pytest.raises(ConfigError, match="holds another finished run"):
-    archive.archive_runs(str(workdir), str(kept))
+    archive.archive_runs(str(workdir), str(kept), summaries=["levers.md"])
   assert (kept / "only_run" / "seed0" / "results.json").read_bytes() == before
 
 
 def test_archiving_a_missing_workdir_is_a_one_line_error(tmp_path):
   with pytest.raises(ConfigError, match="is not a folder"):
-    archive.archive_runs(str(tmp_path / "nowhere"), str(tmp_path / "kept"))
+    archive.archive_runs(str(tmp_path / "nowhere"), str(tmp_path / "kept"),
+                         summaries=[])
 
 
 def test_a_sweep_archives_each_run_as_soon_as_it_finishes(finished_run,

@@ -64,15 +64,16 @@ def finished_run_dirs(workdir: str) -> List[str]:
 
 
 def archive_runs(workdir: str, archive: str,
-                 runs: Optional[Sequence[str]] = None,
-                 summaries: Optional[Sequence[str]] = None) -> List[str]:
+                 runs: Optional[Sequence[str]] = None, *,
+                 summaries: Sequence[str]) -> List[str]:
   """Copies the records of every finished run under `workdir` (or only of
   `runs`, folders relative to it) to the same relative folder under
   `archive`, and the sweep summaries named in `summaries` (*.md at the top
-  of `workdir`; None: every one there; a name not there is skipped);
-  returns the runs copied or already there.
+  of `workdir`; a name not there is skipped); returns the runs copied or
+  already there.
 
-  A sweep names its own summary only: another sweep's summary in the same
+  The caller names the summaries, with no default that copies every one:
+  a sweep names its own only, since another sweep's summary in the same
   workdir can be older than the archive's (a second clone trained that
   sweep's later runs into the same archive), and copying it would put the
   older table back (session 25 saw it happen). A run's records cannot go
@@ -95,8 +96,8 @@ def archive_runs(workdir: str, archive: str,
     for name in _records(os.path.join(workdir, run)):
       _copy(os.path.join(workdir, run, name),
             os.path.join(archive, run, name))
-  for name in sorted(os.listdir(workdir)):
-    if name.endswith(".md") and (summaries is None or name in summaries):
+  for name in summaries:
+    if os.path.isfile(os.path.join(workdir, name)):
       _copy(os.path.join(workdir, name), os.path.join(archive, name))
   return list(runs)
 
