@@ -52,6 +52,16 @@ ERM 88.87). Its control is the unperturbed companion batch
 (`seed_control`), seeds 0-2: the game's residual stayed at RMS 0.03 on
 seed 0, so C's extra class-balanced batch, not the perturbation, is what
 a gain would most likely come from.
+The second column is pair-flip 40% (session 27, fixed before its runs):
+seed 0 of ERM, the per-sample game, its unperturbed control, mixup and
+augmentation; the better of mixup and augmentation on seed 0's
+validation accuracy is the column's baseline; then seeds 1-2 of ERM,
+that baseline, the game, the control and the paper's G(z, y) game (whose
+seed 0 follows them), as on symmetric 40%. Pair flips at 40% were taken
+before 20% because they are the structured noise where a class-wise
+worst case could matter most (each class loses 40% of its labels to
+one neighbour, just under the rate 1/2 where the label stops being
+identifiable).
 "gan_augment" is configured for the GAN panel of Fig. 2 (reduced 30%,
 seed 0), not as a table row.
 "ablation" is Table 5's BN/WD ablation on the 20% set: ERM and that game
