@@ -52,7 +52,9 @@ ERM 88.87). Its control is the unperturbed companion batch
 (`seed_control`), seeds 0-2: the game's residual stayed at RMS 0.03 on
 seed 0, so C's extra class-balanced batch, not the perturbation, is what
 a gain would most likely come from.
-The second column is pair-flip 40% (session 27, fixed before its runs):
+The second column is pair-flip 40% (session 27; its rows are the
+sweep's since session 15, and this plan was written after ERM's seed 0
+and before the game's finished):
 seed 0 of ERM, the per-sample game, its unperturbed control, mixup and
 augmentation; the better of mixup and augmentation on seed 0's
 validation accuracy is the column's baseline; then seeds 1-2 of ERM,
