@@ -30,7 +30,9 @@ between --final runs): the difference ± the split's own sampling error,
 which every seed shares and Welch's test cannot see; it scores each run's
 final checkpoint once and keeps the flags in posthoc/ (archived too).
 --final adds the per-class table of the chosen runs, validation beside
-test.
+test. --dynamics adds, per seed of every game, how far its worst case
+moved (from metrics.jsonl: the residual's RMS, the critic's distance,
+C's accuracy on Q) and which seeds left the data.
 
 --archive=DIR copies the small records of every finished run (results.json,
 config.json, metrics.jsonl, fidelity.json and the figures scored after
@@ -81,6 +83,11 @@ flags.DEFINE_bool("paired", False, "With --report_only and --against: "
                   "compare every run with --against's image by image on "
                   "the same validation images (and test images, between "
                   "--final runs), with the split's own standard error.")
+flags.DEFINE_bool("dynamics", False, "With --report_only: add how far "
+                  "each game's worst case moved, per seed, from its "
+                  "metrics.jsonl (the residual's RMS, the critic's "
+                  "distance, C's accuracy on Q) and which seeds left the "
+                  "data.")
 flags.DEFINE_string("archive", None, "Afterwards, copy the small records "
                     "(results.json, config.json, metrics.jsonl, "
                     "fidelity.json, posthoc/*.json) of every "
@@ -129,7 +136,8 @@ def main(argv):
     if FLAGS.only:
       runs = [(name, overrides) for name, overrides in runs
               if name in FLAGS.only]
-    for flag in ("distorted_validation", "final", "against", "paired"):
+    for flag in ("distorted_validation", "final", "against", "paired",
+                 "dynamics"):
       if FLAGS[flag].value and not FLAGS.report_only:
         raise ConfigError(f"--{flag} works on finished runs; give it with "
                           "--report_only")
@@ -138,7 +146,7 @@ def main(argv):
           cli.config_or_exit(), runs, FLAGS.workdir, range(FLAGS.seeds),
           FLAGS.read_test, FLAGS.distorted_validation, FLAGS.final,
           os.path.join(FLAGS.workdir, f"robustness_{FLAGS.sweep}.png"),
-          FLAGS.against, FLAGS.paired)
+          FLAGS.against, FLAGS.paired, FLAGS.dynamics)
       print(text)
       if figure:
         print(f"Validation accuracy against each distortion: {figure}")

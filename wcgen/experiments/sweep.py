@@ -26,6 +26,7 @@ from wcgen.core import results as results_lib
 from wcgen.data import specs
 from wcgen.errors import ConfigError
 from wcgen.experiments import archive
+from wcgen.experiments import game_dynamics
 from wcgen.experiments import paired
 from wcgen.experiments import tables
 from wcgen.train import posthoc
@@ -165,7 +166,8 @@ def report(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
            distortions: Sequence[str] = (), final: Sequence[str] = (),
            figure_path: Optional[str] = None,
            against: Optional[str] = None,
-           image_paired: bool = False) -> Tuple[str, Optional[str]]:
+           image_paired: bool = False,
+           dynamics: bool = False) -> Tuple[str, Optional[str]]:
   """(summary, path of the robustness figure or None) of the finished runs,
   nothing trained: `distortions` (KIND:LEVEL) add each run's accuracy on
   distorted copies of the validation split, drawn to `figure_path`;
@@ -174,7 +176,8 @@ def report(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
   again; `against` names the run every other is tested against, column
   by column (see `versus`), and with `image_paired` also image by image
   on validation (and on the test set between --final runs; see
-  `paired_table`)."""
+  `paired_table`); `dynamics` adds how far each game's worst case moved
+  (game_dynamics.table)."""
   names = {name for name, _ in sweep}
   unchosen = set(final) - names
   if unchosen:
@@ -201,6 +204,10 @@ def report(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
     text += "\n" + versus(results, sweep, against, extra)
   if image_paired:
     text += "\n" + paired_table(workdir, results, sweep, against, final)
+  if dynamics:
+    text += "\n" + (game_dynamics.table(
+        results, lambda name, seed: run_dir(workdir, name, seed))
+        or "No run of this report logged game metrics.\n")
   if final:
     text += "\n" + by_class(results, sweep, final, {
         name: [posthoc.score_distorted(run_dir(workdir, name, r.seed),
