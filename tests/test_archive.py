@@ -137,3 +137,32 @@ def test_a_summary_keeps_the_seeds_the_command_did_not_name(finished_run,
                           read_test=True)["second"][0].seed == 0
   assert len(sweep.read_sweep(config, [("second", {})], str(workdir),
                               read_test=True)["second"]) == 1
+
+
+def test_a_summary_written_before_a_runs_turn_lists_its_finished_seeds(
+    finished_run, tmp_path, monkeypatch):
+  # `--only=first,second` with both already finished (a sweep continued
+  # with one seed more): the summary written after `first` must still list
+  # `second`'s finished seed, not drop it until `second`'s turn, and the
+  # last summary lists each seed once.
+  config, run, _ = finished_run
+  workdir = tmp_path / "sweep"
+  for name in ("first", "second"):
+    shutil.copytree(run, workdir / name / "seed0")
+  summary_path = workdir / "levers.md"
+  seen = {}
+  train = sweep.trainer.train_and_evaluate
+
+  def recording(run_config, directory):
+    name = os.path.basename(os.path.dirname(directory))
+    seen[name] = summary_path.read_text() if summary_path.exists() else ""
+    return train(run_config, directory)
+
+  monkeypatch.setattr(sweep.trainer, "train_and_evaluate", recording)
+  sweep.run_sweep(config, [("first", {}), ("second", {})], str(workdir),
+                  read_test=True, only=["first", "second"],
+                  summary_name="levers.md")
+  assert "| first | 1 |" in seen["second"]
+  assert "| second | 1 |" in seen["second"]
+  text = summary_path.read_text()
+  assert "| first | 1 |" in text and "| second | 1 |" in text

@@ -62,7 +62,8 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
   only those runs train; the others' finished seeds are read and listed.
   When training, every run's seeds finished beyond `seeds` are read and
   listed (and returned) too: a command that trains seed 0 does not drop
-  seeds 1-2 from the summary.
+  seeds 1-2 from the summary; nor does the summary written after one run
+  drop a later run's seeds that finished before this command.
 
   With `archive_dir`, each run's records are copied there
   (`archive.archive_runs`) as soon as it finishes, before the next run
@@ -94,6 +95,12 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
     if not trains(name):
       results[name] = _finished(base, name, overrides, workdir, seeds,
                                 read_test)
+  # The seeds of runs still to train that finished before this command
+  # (a sweep continued, or run again with one seed more): listed in the
+  # summaries written before their turn, which would drop them otherwise.
+  waiting = {name: _finished(base, name, overrides, workdir, seeds,
+                             read_test, skip_other_configs=True)
+             for name, overrides in sweep if trains(name)}
   for name, overrides in sweep:
     if not trains(name):
       continue
@@ -101,9 +108,13 @@ def run_sweep(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
       directory = run_dir(workdir, name, seed)
       results.setdefault(name, []).append(trainer.train_and_evaluate(
           run_config(base, overrides, seed, read_test), directory))
+      done = {(n, r.seed) for n, found in results.items() for r in found}
+      listed = {n: others.get(n, []) + [r for r in waiting.get(n, [])
+                                        if (n, r.seed) not in done]
+                for n, _ in sweep}
       files.atomic_write_bytes(
           os.path.join(workdir, summary_name),
-          summary(_with_seeds(results, others, sweep), sweep).encode())
+          summary(_with_seeds(results, listed, sweep), sweep).encode())
       if archive_dir is not None:
         archive.archive_runs(workdir, archive_dir,
                              [os.path.relpath(directory, workdir)],
