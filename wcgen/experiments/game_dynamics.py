@@ -15,7 +15,7 @@ the paper's G(z, y) game learns to draw classes during the warm-up).
 
 import dataclasses
 import os
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
@@ -81,7 +81,7 @@ def _number(value: Optional[float], digits: int, scale: float = 1.0) -> str:
 
 
 def table(runs: Dict[str, List[results_lib.RunResults]],
-          run_dir) -> str:
+          run_dir: Callable[[str, int], str]) -> str:
   """Markdown: one row per seed of every run in `runs` ({name: results})
   that logged game metrics, `run_dir(name, seed)` its folder; then how
   many of the seeds with a residual left the data. Empty when no run
