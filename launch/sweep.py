@@ -21,7 +21,9 @@ split (kept in each run's posthoc/ folder) and draws them against the
 distortion's level in WORKDIR/robustness_<sweep>.png. --final=RUN,...
 then reads the test set once for the runs chosen on validation (clean and
 with the same distortions; kept in posthoc/ too, as a record that it was
-read), instead of training them again with --read_test. --against=RUN
+read), instead of training them again with --read_test; it refuses,
+before reading anything, a run whose --seeds have not all finished.
+--against=RUN
 adds a table of every run against RUN (e.g. the control that would
 explain a gain without the method), column by column: the difference of
 the means and Welch's t-test over the seeds. --paired adds the same
@@ -73,9 +75,9 @@ flags.DEFINE_list("distorted_validation", [], "With --report_only: also "
                   "salt_pepper:0.1); robustness without the test set.")
 flags.DEFINE_list("final", [], "With --report_only: the runs whose "
                   "configuration was chosen on validation; read the test "
-                  "set once for each of their finished seeds (clean, and "
-                  "with each --distorted_validation distortion), without "
-                  "training again.")
+                  "set once for each of their seeds (clean, and with each "
+                  "--distorted_validation distortion), without training "
+                  "again; refused while any of --seeds is unfinished.")
 flags.DEFINE_string("against", None, "With --report_only: test every "
                     "run against this one, column by column (difference "
                     "of the means, Welch's t over the seeds).")

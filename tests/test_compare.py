@@ -364,3 +364,35 @@ def test_report_reads_the_test_set_only_for_the_final_runs(finished_run,
   assert "| chosen | +0.00 (untested: one seed) |" in text
   with pytest.raises(ConfigError, match="--against=missing is not a run"):
     sweep.report(config, runs, str(tmp_path), against="missing")
+
+
+def test_final_reads_no_test_set_before_every_seed_has_finished(
+    finished_run, tmp_path):
+  """--final with --seeds=2 while only seed 0 has trained: refused before
+  anything is read (no posthoc/test.json appears); once seed 0 alone has
+  been read (--seeds=1, a one-seed configuration), printing it again
+  beside an unfinished seed reads nothing new and is allowed."""
+  import shutil  # pylint: disable=g-import-not-at-top
+  from wcgen.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  config, workdir, finished = finished_run
+  run = tmp_path / "chosen" / "seed0"
+  shutil.copytree(workdir, run, ignore=shutil.ignore_patterns("posthoc"))
+  # As a sweep trains it: the test set not read at the end of training.
+  record = json.loads((run / "results.json").read_text())
+  record["test_accuracy"] = None
+  record["config"]["schedule"]["evaluate_test"] = False
+  (run / "results.json").write_text(json.dumps(record))
+  runs = [("chosen", {})]
+  with pytest.raises(ConfigError, match=r"--final=chosen: seeds \[1\] have "
+                     r"not finished; train them before the test set of "
+                     r"seeds \[0\] is read"):
+    sweep.report(config, runs, str(tmp_path), seeds=(0, 1), final=["chosen"])
+  assert not (run / "posthoc" / "test.json").exists()
+  text, _ = sweep.report(config, runs, str(tmp_path), seeds=(0,),
+                         final=["chosen"])
+  kept = json.loads((run / "posthoc" / "test.json").read_text())
+  # The checkpoint's reading is the driver's own reading of the same step.
+  assert kept["accuracy"] == pytest.approx(finished.test_accuracy)
+  again, _ = sweep.report(config, runs, str(tmp_path), seeds=(0, 1),
+                          final=["chosen"])
+  assert again == text

@@ -203,6 +203,7 @@ def report(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
   results = read_sweep(base, sweep, workdir, seeds, read_test)
   extra = distorted_validation(workdir, list(results), seeds, distortions)
   if final:
+    refuse_partial_test_reads(workdir, results, final, seeds)
     extra.update(posthoc_columns(workdir, [n for n in results if n in final],
                                  seeds, distortions, split="test",
                                  clean=True))
@@ -226,6 +227,27 @@ def report(base: ml_collections.ConfigDict, sweep: Sweep, workdir: str,
                for r in results[name]]
         for name in final if name in results}, against)
   return text, figure_path if drawn else None
+
+
+def refuse_partial_test_reads(
+    workdir: str, results: Dict[str, List[results_lib.RunResults]],
+    final: Sequence[str], seeds: Sequence[int]) -> None:
+  """Raises ConfigError, before anything is read, if --final would make a
+  first reading of the test set of a run whose requested seeds have not
+  all finished: a configuration's test set is read once, with every seed,
+  so that no seed's test figure is seen while the others may still be
+  chosen, stopped or run again. Records already read are printed again."""
+  for name in final:
+    done = {r.seed for r in results.get(name, [])}
+    missing = sorted(set(seeds) - done)
+    unread = sorted(seed for seed in done
+                    if not posthoc.test_was_read(run_dir(workdir, name,
+                                                         seed)))
+    if missing and unread:
+      raise ConfigError(
+          f"--final={name}: seeds {missing} have not finished; train them "
+          f"before the test set of seeds {unread} is read (a "
+          f"configuration's test set is read once, with all its seeds)")
 
 
 def _paired_cell(workdir: str, results, name: str, against: str,
