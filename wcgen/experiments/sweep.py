@@ -240,9 +240,8 @@ def refuse_partial_test_reads(
   for name in final:
     done = {r.seed for r in results.get(name, [])}
     missing = sorted(set(seeds) - done)
-    unread = sorted(seed for seed in done
-                    if not posthoc.test_was_read(run_dir(workdir, name,
-                                                         seed)))
+    unread = sorted(seed for seed in done if not posthoc.was_test_read(
+        run_dir(workdir, name, seed)))
     if missing and unread:
       raise ConfigError(
           f"--final={name}: seeds {missing} have not finished; train them "

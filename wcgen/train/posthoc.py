@@ -56,7 +56,7 @@ def _kept(path: str, step: int, overrides: Dict[str, Any]):
   return None
 
 
-def test_was_read(workdir: str) -> bool:
+def was_test_read(workdir: str) -> bool:
   """Whether the finished run in `workdir` has had its clean test split
   read: by the driver at the end of training, or since by sweep --final
   (kept in posthoc/test.json). Scoring it again is then no first reading
@@ -104,7 +104,7 @@ def correct_per_image(workdir: str, split: str = "validation") -> np.ndarray:
         return kept["correct"]
   except (OSError, ValueError, KeyError):
     pass  # none yet, or unreadable: score again (and rewrite it whole)
-  if split == "test" and not test_was_read(workdir):
+  if split == "test" and not was_test_read(workdir):
     raise ConfigError(f"{workdir}: its test set has not been read; choose "
                       "it on validation and read it once with sweep "
                       "--final before comparing it image by image there")
