@@ -88,6 +88,13 @@ augmentation on seed 0's validation accuracy is the column's baseline;
 then seeds 1-2 of ERM, the baseline, the game, the control and the
 paper's G(z, y) game (its seed 0 after them), and the test set once per
 seed of those rows, as on the 40% columns.
+The fourth and last noise column is pair-flip 20% (session 35, written
+before any of its runs), under symmetric 20%'s rule unchanged: seed 0 of
+ERM, mixup, augmentation, the capped per-sample game and its unperturbed
+control; the better of mixup and augmentation on seed 0's validation
+accuracy is the baseline; then seeds 1-2 of ERM, the baseline, the game,
+the control and the paper's G(z, y) game (its seed 0 after them), and the
+test set once per seed of those rows.
 Every table also has issue 15's feature-space worst case (radius 0.2) and
 its unperturbed real_batch control as rows, fixed in session 21 before
 any of their runs; on "robust" they are issue 15's "IF=1 loses nothing"
