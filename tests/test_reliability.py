@@ -548,8 +548,10 @@ def test_the_recorded_commit_is_the_one_at_the_runs_start(tiny_config,
     assert json.load(f)["code_version"] == "before"
 
 
-@pytest.mark.parametrize("sweeps", ["issue15", "issue16"])
-def test_every_archived_run_still_matches_todays_sweep_config(sweeps):
+@pytest.mark.parametrize("sweeps,folder", [("issue15", "issue15"),
+                                           ("issue16", "issue16"),
+                                           ("issue16", "issue16_t5")])
+def test_every_archived_run_still_matches_todays_sweep_config(sweeps, folder):
   """The records in docs/runs/ are what RESULTS.md's tables print from on
   a fresh clone: a config field added since they ran must read as the
   behaviour they had (core.recorded_config.FIELDS_ADDED_LATER), or every
@@ -559,7 +561,7 @@ def test_every_archived_run_still_matches_todays_sweep_config(sweeps):
   from wcgen.experiments import archive  # pylint: disable=g-import-not-at-top
   from wcgen.experiments import sweep  # pylint: disable=g-import-not-at-top
   root = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs",
-                      "runs", sweeps)
+                      "runs", folder)
   runs = sweep.every_run(importlib.import_module(
       f"configs.sweeps.{sweeps}").SWEEPS.values())
   results = sweep.read_sweep(fmnist_wgan.get_config(), runs, root,
