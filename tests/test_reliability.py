@@ -549,6 +549,7 @@ def test_the_recorded_commit_is_the_one_at_the_runs_start(tiny_config,
 
 
 @pytest.mark.parametrize("sweeps,folder", [("issue15", "issue15"),
+                                           ("issue15", "issue15_if20la"),
                                            ("issue16", "issue16"),
                                            ("issue16", "issue16_t5")])
 def test_every_archived_run_still_matches_todays_sweep_config(sweeps, folder):
