@@ -481,32 +481,28 @@ SWEEPS = {
               "method.control_perturbation": "feature_adversarial",
               "method.control_noise_rms": 0.2}))
     ],
-    # Session 39, fixed before any of its runs: lever 4's last part, "sweep
-    # the fake-sample weight (e.g. 0.25, 0.5, 1)", never run until now. The
-    # base is the best game on top of logit adjustment so far
-    # (per_sample_la_eps3_glr6e-4_realbn_gdecay_3200, 90.27 on seed 0's
-    # validation at weight 1: the deferred per-sample game, C's BatchNorm
-    # on Q from the real batch, G's rate on C's cosine decay), each weight
-    # beside its own control: the same class-balanced companion batch at
-    # the same weight, unperturbed (weight 1 is seed_control_la_realbn_3200,
-    # 90.24 +- 0.35). A smaller weight asks whether the worst case pays
-    # when it is a smaller part of C's loss. The rule, set before seed 0:
-    # seeds 1-2 of a weight only if its game's seed-0 validation accuracy
-    # beats its control's seed 0 by 0.5 or more (the control's seed spread
-    # at weight 1 is 0.35); otherwise the pair stays one seed, no claim.
-    "fake_weight": [
-        (f"{name}_fw{weight:g}_{BUDGET}", {**overrides,
-                                           "method.fake_weight": weight})
-        for weight in (0.5, 0.25)
-        for name, overrides in (
-            ("per_sample_la_eps3_glr6e-4_realbn_gdecay",
-             {**_per_sample(BUDGET), **_EPS3_FROZEN_WARMUP,
-              "optim.generator.lr": 6e-4, "loss.name": "logit_adjusted",
-              "method.perturbed_batch_norm": "real_batch",
-              "optim.generator.final_lr_fraction": 0.01}),
-            ("seed_control_la_realbn",
-             {**_erm(BUDGET), "method.name": "seed_control",
-              "loss.name": "logit_adjusted",
-              "method.perturbed_batch_norm": "real_batch"}))
-    ],
 }
+
+# Session 39, fixed before any of its runs: lever 4's last part, "sweep
+# the fake-sample weight (e.g. 0.25, 0.5, 1)", never run until now. The
+# base is the best game on top of logit adjustment so far
+# (per_sample_la_eps3_glr6e-4_realbn_gdecay_3200, 90.27 on seed 0's
+# validation at weight 1: the deferred per-sample game, C's BatchNorm
+# on Q from the real batch, G's rate on C's cosine decay), each weight
+# beside its own control: the same class-balanced companion batch at
+# the same weight, unperturbed (weight 1 is seed_control_la_realbn_3200,
+# 90.24 +- 0.35). A smaller weight asks whether the worst case pays
+# when it is a smaller part of C's loss. The rule, set before seed 0:
+# seeds 1-2 of a weight only if its game's seed-0 validation accuracy
+# beats its control's seed 0 by 0.5 or more (the control's seed spread
+# at weight 1 is 0.35); otherwise the pair stays one seed, no claim.
+# The two bases are looked up in "real_batch", so each weighted run is
+# that run's config but for the weight.
+_REAL_BATCH_RUNS = dict(SWEEPS["real_batch"])
+SWEEPS["fake_weight"] = [
+    (f"{name}_fw{weight:g}_{BUDGET}",
+     {**_REAL_BATCH_RUNS[f"{name}_{BUDGET}"], "method.fake_weight": weight})
+    for weight in (0.5, 0.25)
+    for name in ("per_sample_la_eps3_glr6e-4_realbn_gdecay",
+                 "seed_control_la_realbn")
+]
