@@ -127,6 +127,10 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # RMS ~0.09 to 0.24 late in training (docs/RESULTS.md, "The running-BN
   # lever"); no value has been chosen on validation yet.
   config.model.generator.max_residual_rms = 0.0
+  # Ours (session 40): "cap" (the above is a ceiling) or "fixed" (every
+  # residual is scaled to that RMS: G picks each move's direction, not its
+  # size). The default keeps every earlier run as it was.
+  config.model.generator.residual_rms_mode = "cap"
   # False: G and D are frozen during the warm-up and C trains on real data
   # alone (the same update of C the joint step makes then, at a third of
   # its cost). For the per-sample G, which needs no GAN pre-training; the

@@ -94,6 +94,43 @@ def test_residual_rms_cap_projects_each_sample_onto_its_ball():
   assert all(np.isfinite(g).all() for g in jax.tree.leaves(grad))
 
 
+def test_fixed_residual_rms_moves_every_sample_by_that_rms_in_gs_direction():
+  """rms_mode "fixed": every sample's change is the free one scaled, up or
+  down, to RMS max_rms (same direction); a zero residual (G's start) stays
+  zero with a finite gradient; bound and range still hold."""
+  rng = np.random.default_rng(3)
+  x = jnp.asarray(rng.uniform(-0.5, 0.5, (8, 32, 32, 1)), jnp.float32)
+  labels, z = jnp.arange(8) % K, jnp.ones((8, 8))
+  free = generators.ResidualPerturber(K, 1, width=4, bound=0.5)
+  fixed = generators.ResidualPerturber(K, 1, width=4, bound=0.5,
+                                       max_rms=0.045, rms_mode="fixed")
+  variables = free.init(jax.random.PRNGKey(0), z, labels, seeds=x)
+  np.testing.assert_array_equal(fixed.apply(variables, z, labels, seeds=x), x)
+  grad = jax.grad(lambda v: jnp.sum(fixed.apply(v, z, labels, seeds=x)))(
+      variables)
+  assert all(np.isfinite(g).all() for g in jax.tree.leaves(grad))
+  leaves, tree = jax.tree.flatten(variables)
+  keys = jax.random.split(jax.random.PRNGKey(2), len(leaves))
+  moved = jax.tree.unflatten(tree, [
+      a + 0.05 * jax.random.normal(k, a.shape) for a, k in zip(leaves, keys)])
+  d_free = np.asarray(free.apply(moved, z, labels, seeds=x) - x)
+  d_fixed = np.asarray(fixed.apply(moved, z, labels, seeds=x) - x)
+  rms = lambda d: np.sqrt(np.mean(d.reshape(len(d), -1) ** 2, axis=1))
+  # Both kinds of sample: some scaled up to the set size, some down.
+  assert (rms(d_free) < 0.045).any() and (rms(d_free) > 0.045).any()
+  np.testing.assert_allclose(rms(d_fixed), 0.045, rtol=1e-4)
+  for i in range(len(x)):
+    cosine = d_fixed[i].ravel() @ d_free[i].ravel() / (
+        np.linalg.norm(d_fixed[i]) * np.linalg.norm(d_free[i]))
+    assert cosine > 1 - 1e-5
+  # A set size the bound cannot hold: pixels stop at it, images in range.
+  big = generators.ResidualPerturber(K, 1, width=4, bound=0.5, max_rms=0.6,
+                                     rms_mode="fixed")
+  out = np.asarray(big.apply(moved, z, labels, seeds=x))
+  assert np.abs(out - x).max() <= 0.5 + 1e-6
+  assert np.abs(out - x).max() > 0.49 and np.abs(out).max() <= 1.0
+
+
 def test_max_residual_rms_is_checked_against_the_generator():
   from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
   from wcgen import models  # pylint: disable=g-import-not-at-top
@@ -108,7 +145,18 @@ def test_max_residual_rms_is_checked_against_the_generator():
   with pytest.raises(ConfigError, match="must be >= 0"):
     models.validate(config.model)
   g = models.create_generator("residual", K, 1, 4, 0.5, 0.2)
-  assert g.max_rms == 0.2
+  assert g.max_rms == 0.2 and g.rms_mode == "cap"
+  g = models.create_generator("residual", K, 1, 4, 0.5, 0.2, "fixed")
+  assert g.rms_mode == "fixed"
+  config.model.generator.residual_rms_mode = "fixed"
+  config.model.generator.max_residual_rms = 0.0
+  with pytest.raises(ConfigError, match="set that > 0"):
+    models.validate(config.model)
+  config.model.generator.max_residual_rms = 0.1
+  models.validate(config.model)
+  config.model.generator.residual_rms_mode = "exact"
+  with pytest.raises(ConfigError, match="residual_rms_mode"):
+    models.validate(config.model)
 
 
 def test_per_sample_game_perturbs_the_balanced_seeds_and_attacks_c():

@@ -96,6 +96,8 @@ FIELDS_ADDED_LATER: Dict[str, Any] = {"method.gan_during_warmup": True,
                                       "method.perturbed_batch_norm": "own",
                                       "model.generator.max_residual_rms":
                                           0.0,
+                                      "model.generator.residual_rms_mode":
+                                          "cap",
                                       "method.control_radius_power": 0.0,
                                       "model.classifier.head": "linear"}
 

@@ -142,7 +142,8 @@ def _game(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
   return WorstCaseGame(
       generator=in_dtype(models.create_generator(
           generator.name, num_classes, channels, generator.width,
-          generator.perturbation_bound, generator.max_residual_rms)),
+          generator.perturbation_bound, generator.max_residual_rms,
+          generator.residual_rms_mode)),
       critic=in_dtype(models.create_critic(
           config.model.critic.name, num_classes, config.model.critic.width)),
       classifier=classifier,

@@ -14,7 +14,7 @@ from wcgen.models import resnets
 from wcgen.models import vgg
 
 # Each network by name: name -> fn(num_classes, channels, width,
-# perturbation_bound, max_residual_rms) for G, fn(num_classes, width) for D.
+# perturbation_bound, max_residual_rms, residual_rms_mode) for G, fn(num_classes, width) for D.
 # A new variant is its module plus one line here (and a config preset
 # naming it). "residual" is the per-sample G(x_i, y_i, z) of Eq. 8 (seed +
 # bounded residual); the others draw from noise, G(z, y), and have no
@@ -31,6 +31,8 @@ _CRITIC_FNS = {
     "biggan": biggan.BigGANDiscriminator,
 }
 GENERATORS = tuple(_GENERATOR_FNS)
+# How the per-sample G's max_residual_rms acts: a cap, or the set size.
+RESIDUAL_RMS_MODES = ("cap", "fixed")
 CRITICS = tuple(_CRITIC_FNS)
 # name -> fn(num_classes, use_batchnorm, head=); the Triple-GAN CNN also
 # takes the config's dropout rate.
@@ -69,18 +71,27 @@ def validate(model) -> None:
         f"model.generator.max_residual_rms={max_rms} must be >= 0, and set "
         f"only with the per-sample generator (model.generator.name="
         f"'residual', got {model.generator.name!r}); leave it at 0")
+  check_one_of("model.generator.residual_rms_mode",
+               model.generator.residual_rms_mode, RESIDUAL_RMS_MODES)
+  if model.generator.residual_rms_mode == "fixed" and not max_rms:
+    raise ConfigError(
+        "model.generator.residual_rms_mode='fixed' scales every residual to "
+        "model.generator.max_residual_rms; set that > 0 (and "
+        "model.generator.name='residual'), or use residual_rms_mode='cap'")
 
 
 def create_generator(name: str, num_classes: int, channels: int, width: int,
                      perturbation_bound: float = 0.5,
-                     max_residual_rms: float = 0.0):
+                     max_residual_rms: float = 0.0,
+                     residual_rms_mode: str = "cap"):
   """G by name: "dcgan", "dcgan_cbn", "biggan" (width = its ch multiplier)
   or "residual" (Eq. 8's per-sample G, moving no pixel by more than
   perturbation_bound and no image by an RMS above max_residual_rms, when
-  that is > 0)."""
+  that is > 0; residual_rms_mode "fixed" moves every image by that RMS)."""
   _check("generator", name, GENERATORS)
   return _GENERATOR_FNS[name](num_classes, channels, width,
-                              perturbation_bound, max_residual_rms)
+                              perturbation_bound, max_residual_rms,
+                              residual_rms_mode)
 
 
 def create_critic(name: str, num_classes: int, width: int):

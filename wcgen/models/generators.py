@@ -80,18 +80,29 @@ class ResidualPerturber(nn.Module):
   wanted: G's residual stayed at RMS ~0.09 for 2,000 steps, then grew to
   0.24 and C's clean validation accuracy fell by 6 points.
 
+  `rms_mode` "fixed" (with `max_rms` > 0) scales every residual to that
+  RMS instead, up as well as down: G then chooses only the direction of
+  each sample's move, its size is set (below max_rms only where `bound`
+  or the [-1, 1] range clips a pixel). Issue 15's games moved either a little (RMS
+  0.01-0.07, level with the unperturbed seeds) or off the data (RMS >= 0.3,
+  below them); a set size between the two is the worst direction at that
+  size, beside random noise of the same RMS (lever 6's control).
+
   Attributes:
     num_classes: number of labels.
     out_channels: channels of the images (1 or 3).
     width: channels at 16 px; 2x at 8 px.
     bound: largest change of one pixel, in [-1, 1] units.
     max_rms: largest root-mean-square change of one image (0: no cap).
+    rms_mode: "cap" (residuals above max_rms scaled down to it) or "fixed"
+      (every residual scaled to it).
   """
   num_classes: int
   out_channels: int = 1
   width: int = 32
   bound: float = 0.5
   max_rms: float = 0.0
+  rms_mode: str = "cap"
 
   # The game passes seed images to generators that set this.
   takes_seed_images = True
@@ -112,6 +123,10 @@ class ResidualPerturber(nn.Module):
     moved = jnp.clip(seeds + self.bound * jnp.tanh(r), -1.0, 1.0)
     if not self.max_rms:
       return moved
+    if self.rms_mode == "fixed":
+      residual = jnp.clip(set_rms(moved - seeds, self.max_rms),
+                          -self.bound, self.bound)
+      return jnp.clip(seeds + residual, -1.0, 1.0)
     return seeds + cap_rms(moved - seeds, self.max_rms)
 
 
@@ -123,3 +138,11 @@ def cap_rms(residual: jax.Array, max_rms: float) -> jax.Array:
   kept finite by a tiny floor inside it."""
   rms = objectives.per_image_rms(residual, floor=1e-12)
   return residual * jnp.minimum(1.0, max_rms / rms)
+
+
+def set_rms(residual: jax.Array, rms: float) -> jax.Array:
+  """`residual` with each sample scaled to root-mean-square `rms`, up or
+  down (direction kept). An all-zero residual (G's start) stays zero, with
+  a finite gradient (the same floor as cap_rms), so G's first step picks
+  the directions."""
+  return residual * (rms / objectives.per_image_rms(residual, floor=1e-12))
