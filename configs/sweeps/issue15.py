@@ -574,3 +574,19 @@ SWEEPS["fixed_size"] = [
 ] + [(f"seed_control_la_noise0.05_realbn_{BUDGET}",
       {**_REAL_BATCH_RUNS[f"seed_control_la_realbn_{BUDGET}"],
        "method.control_noise_rms": 0.05})]
+
+# Session 40, fixed before any of its runs: lever 4's other example, the
+# game on the class-balanced loss (Cui et al.; beta 0.9999, C's loss on the
+# real batch, as logit adjustment is in lever 4's game; Q's loss stays
+# plain cross-entropy), never run before. The game is lever 4's best
+# (fake_weight's base) with only the loss changed; its control, the same
+# class-balanced companion batch unperturbed. The class-balanced loss
+# alone: 89.10 on validation (seed 0, "rebalancing"). The rule, set before
+# seed 0: seeds 1-2 only if the game's seed-0 validation accuracy beats its
+# control's seed 0 by 0.5 or more; otherwise one seed, no claim.
+SWEEPS["class_balanced_game"] = [
+    (name.replace("_la_", "_cb_"),
+     {**_REAL_BATCH_RUNS[name], "loss.name": "class_balanced"})
+    for name in (f"per_sample_la_eps3_glr6e-4_realbn_gdecay_{BUDGET}",
+                 f"seed_control_la_realbn_{BUDGET}")
+]
