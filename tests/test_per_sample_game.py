@@ -60,6 +60,23 @@ def test_residual_generator_is_the_identity_at_init_and_bounded():
     assert float(jnp.max(jnp.abs(other - out))) > 1e-4
 
 
+def _jittered(variables, scale):
+  """G's weights plus seeded Gaussian noise of `scale`: a G that moves its
+  samples by an amount the scale sets."""
+  leaves, tree = jax.tree.flatten(variables)
+  keys = jax.random.split(jax.random.PRNGKey(2), len(leaves))
+  return jax.tree.unflatten(tree, [
+      a + scale * jax.random.normal(k, a.shape) for a, k in zip(leaves, keys)])
+
+
+def _changes(generator, variables, z, labels, x):
+  """Each sample's change from its seed, as a numpy array."""
+  return np.asarray(generator.apply(variables, z, labels, seeds=x) - x)
+
+
+def _rms(d):
+  return np.sqrt(np.mean(d.reshape(len(d), -1) ** 2, axis=1))
+
 def test_residual_rms_cap_projects_each_sample_onto_its_ball():
   """max_rms: each sample's change is the uncapped one scaled down to RMS
   max_rms when it was larger (same direction), untouched when it was
@@ -72,16 +89,12 @@ def test_residual_rms_cap_projects_each_sample_onto_its_ball():
   variables = free.init(jax.random.PRNGKey(0), z, labels, seeds=x)
   np.testing.assert_array_equal(
       capped.apply(variables, z, labels, seeds=x), x)
-  leaves, tree = jax.tree.flatten(variables)
-  keys = jax.random.split(jax.random.PRNGKey(2), len(leaves))
-  moved = jax.tree.unflatten(tree, [
-      a + 0.3 * jax.random.normal(k, a.shape) for a, k in zip(leaves, keys)])
-  d_free = np.asarray(free.apply(moved, z, labels, seeds=x) - x)
-  d_cap = np.asarray(capped.apply(moved, z, labels, seeds=x) - x)
-  rms = lambda d: np.sqrt(np.mean(d.reshape(len(d), -1) ** 2, axis=1))
-  above = rms(d_free) > 0.1
+  moved = _jittered(variables, 0.3)
+  d_free = _changes(free, moved, z, labels, x)
+  d_cap = _changes(capped, moved, z, labels, x)
+  above = _rms(d_free) > 0.1
   assert above.any()  # the weights move some samples past the ball
-  np.testing.assert_allclose(rms(d_cap)[above], 0.1, rtol=1e-4)
+  np.testing.assert_allclose(_rms(d_cap)[above], 0.1, rtol=1e-4)
   np.testing.assert_allclose(d_cap[~above], d_free[~above], atol=1e-6)
   for i in np.flatnonzero(above):  # the same direction, shorter
     ratio = d_cap[i].ravel() @ d_free[i].ravel() / (
@@ -109,16 +122,12 @@ def test_fixed_residual_rms_moves_every_sample_by_that_rms_in_gs_direction():
   grad = jax.grad(lambda v: jnp.sum(fixed.apply(v, z, labels, seeds=x)))(
       variables)
   assert all(np.isfinite(g).all() for g in jax.tree.leaves(grad))
-  leaves, tree = jax.tree.flatten(variables)
-  keys = jax.random.split(jax.random.PRNGKey(2), len(leaves))
-  moved = jax.tree.unflatten(tree, [
-      a + 0.05 * jax.random.normal(k, a.shape) for a, k in zip(leaves, keys)])
-  d_free = np.asarray(free.apply(moved, z, labels, seeds=x) - x)
-  d_fixed = np.asarray(fixed.apply(moved, z, labels, seeds=x) - x)
-  rms = lambda d: np.sqrt(np.mean(d.reshape(len(d), -1) ** 2, axis=1))
+  moved = _jittered(variables, 0.05)
+  d_free = _changes(free, moved, z, labels, x)
+  d_fixed = _changes(fixed, moved, z, labels, x)
   # Both kinds of sample: some scaled up to the set size, some down.
-  assert (rms(d_free) < 0.045).any() and (rms(d_free) > 0.045).any()
-  np.testing.assert_allclose(rms(d_fixed), 0.045, rtol=1e-4)
+  assert (_rms(d_free) < 0.045).any() and (_rms(d_free) > 0.045).any()
+  np.testing.assert_allclose(_rms(d_fixed), 0.045, rtol=1e-4)
   for i in range(len(x)):
     cosine = d_fixed[i].ravel() @ d_free[i].ravel() / (
         np.linalg.norm(d_fixed[i]) * np.linalg.norm(d_free[i]))
