@@ -14,7 +14,8 @@ from wcgen.models import resnets
 from wcgen.models import vgg
 
 # Each network by name: name -> fn(num_classes, channels, width,
-# perturbation_bound, max_residual_rms, residual_rms_mode) for G, fn(num_classes, width) for D.
+# perturbation_bound, max_residual_rms, residual_rms_mode) for G,
+# fn(num_classes, width) for D.
 # A new variant is its module plus one line here (and a config preset
 # naming it). "residual" is the per-sample G(x_i, y_i, z) of Eq. 8 (seed +
 # bounded residual); the others draw from noise, G(z, y), and have no

@@ -82,11 +82,12 @@ class ResidualPerturber(nn.Module):
 
   `rms_mode` "fixed" (with `max_rms` > 0) scales every residual to that
   RMS instead, up as well as down: G then chooses only the direction of
-  each sample's move, its size is set (below max_rms only where `bound`
-  or the [-1, 1] range clips a pixel). Issue 15's games moved either a little (RMS
-  0.01-0.07, level with the unperturbed seeds) or off the data (RMS >= 0.3,
-  below them); a set size between the two is the worst direction at that
-  size, beside random noise of the same RMS (lever 6's control).
+  each sample's move, its size is set (below max_rms only where `bound` or
+  the [-1, 1] range clips a pixel). Issue 15's games moved either a
+  little (RMS 0.01-0.07, level with the unperturbed seeds) or off the data
+  (RMS >= 0.3, below them); a set size between the two is the worst
+  direction at that size, beside random noise of the same RMS (lever 6's
+  control).
 
   Attributes:
     num_classes: number of labels.
