@@ -116,6 +116,14 @@ def per_image_rms(x: Array, floor: float = 0.0) -> Array:
   return jnp.sqrt(jnp.mean(jnp.square(x), axis=axes, keepdims=True) + floor)
 
 
+def scaled_to_rms(x: Array, rms: float, floor: float = 0.0) -> Array:
+  """Each image of `x` scaled, up or down, to root-mean-square `rms`
+  (direction kept): the random control's noise and the per-sample G's
+  residual at a set size. `floor` as in per_image_rms; with it an all-zero
+  image stays zero with a finite gradient."""
+  return x * (rms / per_image_rms(x, floor))
+
+
 def classifier_loss(logits_fake: Array, labels_fake: Array,
                     logits_real: Array | None, labels_real: Array | None,
                     fake_weight: float | Array,

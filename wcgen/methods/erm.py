@@ -241,8 +241,7 @@ def random_perturbation(key: jax.Array, images: jax.Array,
   """images + Gaussian noise rescaled to root-mean-square `rms` per image,
   clipped to [-1, 1]: a random perturbation of a given size."""
   noise = jax.random.normal(key, images.shape, images.dtype)
-  noise *= rms / objectives.per_image_rms(noise)
-  return jnp.clip(images + noise, -1.0, 1.0)
+  return jnp.clip(images + objectives.scaled_to_rms(noise, rms), -1.0, 1.0)
 
 
 COMPANION_PERTURBATIONS = ("random", "adversarial") + FEATURE_PERTURBATIONS

@@ -125,8 +125,10 @@ class ResidualPerturber(nn.Module):
     if not self.max_rms:
       return moved
     if self.rms_mode == "fixed":
-      residual = jnp.clip(set_rms(moved - seeds, self.max_rms),
-                          -self.bound, self.bound)
+      # The same floor as cap_rms: G starts at a zero residual.
+      residual = jnp.clip(
+          objectives.scaled_to_rms(moved - seeds, self.max_rms, floor=1e-12),
+          -self.bound, self.bound)
       return jnp.clip(seeds + residual, -1.0, 1.0)
     return seeds + cap_rms(moved - seeds, self.max_rms)
 
@@ -140,10 +142,3 @@ def cap_rms(residual: jax.Array, max_rms: float) -> jax.Array:
   rms = objectives.per_image_rms(residual, floor=1e-12)
   return residual * jnp.minimum(1.0, max_rms / rms)
 
-
-def set_rms(residual: jax.Array, rms: float) -> jax.Array:
-  """`residual` with each sample scaled to root-mean-square `rms`, up or
-  down (direction kept). An all-zero residual (G's start) stays zero, with
-  a finite gradient (the same floor as cap_rms), so G's first step picks
-  the directions."""
-  return residual * (rms / objectives.per_image_rms(residual, floor=1e-12))
