@@ -188,6 +188,25 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # standard adversarial training; single-step FGSM at this size is known
   # to overfit to its own attack (Wong et al. 2020).
   config.method.control_attack_steps = 1
+  # control_perturbation="translated" (session 41): M2m (Kim et al. 2020,
+  # methods.translation), the lever issue 15's session-40 note named:
+  # rows of the class-balanced companion batch replaced by images of
+  # larger classes moved until the frozen classifier of reference_run (g,
+  # ERM on the same data) gives them the row's class, so a rare class gets
+  # images it lacks instead of copies of its few (a failed translation
+  # keeps the row's real image: the unperturbed control is this with
+  # every translation rejected). M2m's values (alinlab/M2m), not tuned
+  # here: 10 steps of L2-normalised descent whose per-pixel size is M2m's
+  # step 0.1 (L2, [0, 1], 3x32x32) in [-1, 1] units, its random start of
+  # the same per-pixel size as its noise, lam 0.5 on f's logit of the
+  # source class, threshold gamma 0.99 on g's probability, beta 0.999.
+  config.method.translation = ml_collections.ConfigDict()
+  config.method.translation.steps = 10
+  config.method.translation.step_rms = 0.0036
+  config.method.translation.start_rms = 0.0028
+  config.method.translation.classifier_weight = 0.5
+  config.method.translation.threshold = 0.99
+  config.method.translation.beta = 0.999
   # How C sees the perturbed batch in its loss (G's samples in the game,
   # the companion batch in seed_control): "own" (training mode: BatchNorm
   # normalises the batch by its own statistics, dropout on) or "running"

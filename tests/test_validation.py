@@ -56,6 +56,19 @@ BAD = [
     # radius only exists in feature space.
     ("method.control_radius_power", 0.25,
      "method.control_radius_power=0.25 scales a feature-space radius"),
+    # M2m's translated companion rows (methods.translation): on the
+    # default method (worst_case) they act on nothing.
+    ("method.control_perturbation", "translated",
+     "acts on seed_control's companion batch"),
+    ("method.translation.steps", 0,
+     "method.translation.steps must be a positive integer"),
+    ("method.translation.step_rms", 0.0,
+     "method.translation.step_rms must be > 0"),
+    ("method.translation.threshold", 1.5,
+     r"method.translation.threshold must be in \(0, 1\]"),
+    ("method.translation.beta", 1.0, r"beta in \(0, 1\)"),
+    ("method.translation.classifier_weight", -0.5,
+     "method.translation.classifier_weight must be >= 0"),
     ("model.classifier.head", "arcface",
      "unknown model.classifier.head 'arcface'"),
     # The default loss is cross-entropy, which cannot train on cosines.
@@ -95,6 +108,25 @@ def test_cosine_head_only_with_ldam_and_an_erm_method(method, valid):
     with pytest.raises(ConfigError, match="needs loss.name='ldam' with an "
                        "ERM method"):
       validation.validate_config(config, device_count=2)
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({}, "needs M2m's frozen classifier: set --config.method.reference_run"),
+    ({"method.reference_run": "workdirs/erm", "method.control_noise_rms": 0.1},
+     "control_noise_rms=0.1 does nothing with translated companion rows"),
+])
+def test_translated_companion_rows_need_m2ms_g_and_no_noise(overrides,
+                                                           message):
+  config = fmnist_wgan.get_config()
+  config.update_from_flattened_dict({
+      "method.name": "seed_control",
+      "method.control_perturbation": "translated", **overrides})
+  with pytest.raises(ConfigError, match=message) as info:
+    validation.validate_config(config, device_count=4)
+  assert "\n" not in str(info.value)
+  config.update_from_flattened_dict({"method.reference_run": "workdirs/erm",
+                                     "method.control_noise_rms": 0.0})
+  validation.validate_config(config, device_count=4)  # now valid
 
 
 def test_default_and_tiny_configs_are_valid():

@@ -99,7 +99,15 @@ FIELDS_ADDED_LATER: Dict[str, Any] = {"method.gan_during_warmup": True,
                                       "model.generator.residual_rms_mode":
                                           "cap",
                                       "method.control_radius_power": 0.0,
-                                      "model.classifier.head": "linear"}
+                                      "model.classifier.head": "linear",
+                                      "method.translation.steps": 10,
+                                      "method.translation.step_rms": 0.0036,
+                                      "method.translation.start_rms":
+                                          0.0028,
+                                      "method.translation."
+                                      "classifier_weight": 0.5,
+                                      "method.translation.threshold": 0.99,
+                                      "method.translation.beta": 0.999}
 
 
 def _as_tree_fields(flat_fields: Dict[str, Any]) -> Dict[str, Any]:

@@ -24,6 +24,7 @@ from wcgen.methods.erm import COMPANION_PERTURBATIONS
 from wcgen.methods.erm import ERM
 from wcgen.methods.feature_space import FEATURE_PERTURBATIONS
 from wcgen.methods.protocol import Method
+from wcgen.methods.translation import Translation
 from wcgen.methods.worst_case import GameState, WorstCaseGame
 from wcgen.models.precision import MixedPrecision
 from wcgen.core.state import PERTURBED_BATCH_NORMS
@@ -113,23 +114,45 @@ def _in_compute_dtype(compute_dtype: str, module):
   return module
 
 
+def _translation(method, class_counts) -> Optional[Translation]:
+  """M2m's generation step (config.method.translation) when the control's
+  companion batch is "translated"; None otherwise, or when no class counts
+  are given (a method built to evaluate a finished run: only training
+  translates)."""
+  if method.control_perturbation != "translated" or class_counts is None:
+    return None
+  return Translation(class_counts=tuple(int(n) for n in class_counts),
+                     **method.translation.to_dict())
+
+
 def _erm(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
-         class_counts, mixup=False, control=False, **unused) -> ERM:
+         class_counts, reference_logits_fn, mixup=False, control=False,
+         **unused) -> ERM:
   """ERM and the baselines that change one thing about it: mixup's mixed
   inputs, or the per-sample game's control (a class-balanced companion
-  batch, unperturbed or with noise)."""
+  batch, unperturbed, with noise, or with M2m's translations)."""
   del unused
+  translation = _translation(method, class_counts) if control else None
+  perturbation = method.control_perturbation
+  if perturbation == "translated" and (translation is None or
+                                       reference_logits_fn is None):
+    # Built to evaluate or sample a finished run: the companion batch
+    # (training only) is never drawn, so it stays unperturbed.
+    perturbation, translation, reference_logits_fn = "random", None, None
   return ERM(classifier, c_tx, num_classes, loss_fn, augment_fn=augment_fn,
              mixup_alpha=method.mixup_alpha if mixup else 0.0,
              companion_weight=method.fake_weight if control else 0.0,
              companion_noise_rms=method.control_noise_rms,
-             companion_perturbation=method.control_perturbation,
+             companion_perturbation=perturbation,
              companion_radius_power=method.control_radius_power,
              class_counts=(None if class_counts is None
                            else tuple(int(n) for n in class_counts)),
              companion_attack_steps=method.control_attack_steps,
              companion_start_step=method.warmup_steps,
-             companion_batch_norm=method.perturbed_batch_norm)
+             companion_batch_norm=method.perturbed_batch_norm,
+             translation=translation,
+             reference_logits_fn=(reference_logits_fn if translation
+                                  else None))
 
 
 def _game(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
@@ -235,6 +258,7 @@ def validate(method: ml_collections.ConfigDict) -> None:
         f"to one of {FEATURE_PERTURBATIONS} or the power to 0")
   check_positive_int("method.control_attack_steps",
                      method.control_attack_steps)
+  _validate_translation(method)
   check_one_of("method.perturbed_batch_norm", method.perturbed_batch_norm,
                PERTURBED_BATCH_NORMS)
   check_one_of("method.fake_filter", method.fake_filter,
@@ -260,6 +284,38 @@ def validate(method: ml_collections.ConfigDict) -> None:
   if method.gp_weight < 0:
     raise ConfigError(f"method.gp_weight must be >= 0, got "
                       f"{method.gp_weight}")
+
+
+def _validate_translation(method: ml_collections.ConfigDict) -> None:
+  """config.method.translation, and what control_perturbation="translated"
+  needs (M2m's frozen g)."""
+  translation = method.translation
+  check_positive_int("method.translation.steps", translation.steps)
+  if not translation.step_rms > 0 or translation.start_rms < 0:
+    raise ConfigError(f"method.translation.step_rms must be > 0 and "
+                      f"start_rms >= 0, got {translation.step_rms}, "
+                      f"{translation.start_rms}")
+  if translation.classifier_weight < 0:
+    raise ConfigError(f"method.translation.classifier_weight must be >= 0, "
+                      f"got {translation.classifier_weight}")
+  if not 0 < translation.threshold <= 1 or not 0 < translation.beta < 1:
+    raise ConfigError(f"method.translation.threshold must be in (0, 1] and "
+                      f"beta in (0, 1), got {translation.threshold}, "
+                      f"{translation.beta}")
+  if method.control_perturbation != "translated":
+    return
+  if method.name != "seed_control":
+    raise ConfigError("method.control_perturbation='translated' acts on "
+                      "seed_control's companion batch: set "
+                      "--config.method.name=seed_control")
+  if not method.reference_run:
+    raise ConfigError("method.control_perturbation='translated' needs M2m's "
+                      "frozen classifier: set --config.method.reference_run"
+                      "=WORKDIR of a finished run on the same data (e.g. ERM)")
+  if method.control_noise_rms:
+    raise ConfigError(f"method.control_noise_rms={method.control_noise_rms} "
+                      f"does nothing with translated companion rows; set it "
+                      f"to 0 (method.translation sets their steps)")
 
 
 def create(config: ml_collections.ConfigDict, num_classes: int,

@@ -24,6 +24,7 @@ from wcgen.methods import mixup
 from wcgen.methods.feature_space import FEATURE_PERTURBATIONS
 from wcgen.methods.feature_space import class_radius_scale
 from wcgen.methods.feature_space import head_input_perturbation
+from wcgen.methods.translation import Translation
 from wcgen.core.state import PERTURBED_BATCH_NORMS, PlayerState, accuracy
 from wcgen.core.state import apply_to_perturbed, apply_with_stats
 from wcgen.core.state import apply_with_real_statistics
@@ -67,7 +68,11 @@ class ERM:
   # without G or the critic), or, in C's feature space, the input of its
   # head moved by companion_noise_rms times its own L2 norm:
   # "feature_adversarial" (the direction of steepest CE) or
-  # "feature_random" (a random direction; methods.feature_space).
+  # "feature_random" (a random direction; methods.feature_space); or
+  # "translated": rows of the companion batch replaced by M2m's
+  # translations of larger classes' images into their class
+  # (`translation`, against the frozen `reference_logits_fn`; rows whose
+  # translation fails stay as they are; methods.translation).
   companion_weight: float = 0.0
   companion_noise_rms: float = 0.0
   companion_perturbation: str = "random"
@@ -85,12 +90,20 @@ class ERM:
   # mode, the real data's running statistics, no dropout) or "real_batch"
   # (one pass with the real batch, normalised by its statistics).
   companion_batch_norm: str = "own"
+  # companion_perturbation="translated" only: M2m's generation step and
+  # its frozen classifier g, fn(images) -> logits (a finished ERM run's).
+  translation: Optional[Translation] = None
+  reference_logits_fn: Optional[Callable[[jax.Array], jax.Array]] = None
 
   def __post_init__(self):
     if self.companion_batch_norm not in PERTURBED_BATCH_NORMS:
       raise ValueError(f"companion_batch_norm must be one of "
                        f"{PERTURBED_BATCH_NORMS}, got "
                        f"{self.companion_batch_norm!r}")
+    if self.companion_perturbation == "translated" and (
+        self.translation is None or self.reference_logits_fn is None):
+      raise ValueError("companion_perturbation='translated' needs a "
+                       "translation and a reference_logits_fn (M2m's g)")
 
   @property
   def needs_balanced_batch(self) -> bool:
@@ -145,11 +158,25 @@ class ERM:
                                              self.mixup_alpha)
 
     def companion_images():
-      """The companion batch, perturbed as configured."""
+      """(The companion batch, perturbed as configured; its metrics)."""
       seeds = batch["balanced_image"]
       if self.companion_perturbation in FEATURE_PERTURBATIONS:
-        return seeds  # perturbed at C's head instead (feature_context)
+        return seeds, {}  # perturbed at C's head instead (feature_context)
       started = state.step >= self.companion_start_step
+      if self.companion_perturbation == "translated":
+        # As the adversarial control: skipped (the seeds kept) before the
+        # start step, where the companion loss is weighted 0.
+        def translate(x):
+          return self.translation(
+              jax.random.fold_in(key, 6), self.reference_logits_fn,
+              lambda images: self.classifier_logits(state, images), x,
+              batch["balanced_label"])
+
+        def keep(x):
+          return x, jax.tree.map(jnp.zeros_like,
+                                 jax.eval_shape(translate, x)[1])
+
+        return jax.lax.cond(started, translate, keep, seeds)
       if self.companion_noise_rms > 0 and (
           self.companion_perturbation == "adversarial"):
         # Against the C of this step, in inference mode (as G attacks C);
@@ -167,7 +194,7 @@ class ERM:
       elif self.companion_noise_rms > 0:
         seeds = random_perturbation(jax.random.fold_in(key, 3), seeds,
                                     self.companion_noise_rms)
-      return seeds
+      return seeds, {}
 
     def feature_context(first_row):
       """Where the companion batch is perturbed in feature space, the
@@ -202,21 +229,25 @@ class ERM:
       if self.needs_balanced_batch and self.companion_batch_norm == (
           "real_batch"):
         # One pass, both batches normalised by the real rows' statistics.
+        companion, translation_metrics = companion_images()
         with feature_context(first_row=images.shape[0]):
           logits, companion_logits, stats = apply_with_real_statistics(
-              self.classifier, variables, images, companion_images(),
+              self.classifier, variables, images, companion,
               rngs={"dropout": k_drop})
         extra, metrics = companion_loss(companion_logits)
+        metrics.update(translation_metrics)
       else:
         if self.needs_balanced_batch:
           # First pass, so BatchNorm's running statistics come from the
           # real batch's pass.
+          companion, translation_metrics = companion_images()
           with feature_context(first_row=0):
             companion_logits, _ = apply_to_perturbed(
-                self.classifier, variables, companion_images(),
+                self.classifier, variables, companion,
                 self.companion_batch_norm,
                 rngs={"dropout": jax.random.fold_in(key, 4)})
           extra, metrics = companion_loss(companion_logits)
+          metrics.update(translation_metrics)
         logits, stats = apply_with_stats(self.classifier, variables, images,
                                          train=True, rngs={"dropout": k_drop})
       if self.mixup_alpha > 0:
@@ -244,7 +275,8 @@ def random_perturbation(key: jax.Array, images: jax.Array,
   return jnp.clip(images + objectives.scaled_to_rms(noise, rms), -1.0, 1.0)
 
 
-COMPANION_PERTURBATIONS = ("random", "adversarial") + FEATURE_PERTURBATIONS
+COMPANION_PERTURBATIONS = ("random", "adversarial", "translated"
+                          ) + FEATURE_PERTURBATIONS
 
 
 def adversarial_perturbation(logits_fn: Callable[[jax.Array], jax.Array],
