@@ -111,7 +111,8 @@ def test_cosine_head_only_with_ldam_and_an_erm_method(method, valid):
 
 
 @pytest.mark.parametrize("overrides,message", [
-    ({}, "needs M2m's frozen classifier: set --config.method.reference_run"),
+    ({}, "'translated' needs a reference classifier: set "
+     "--config.method.reference_run"),
     ({"method.reference_run": "workdirs/erm", "method.control_noise_rms": 0.1},
      "control_noise_rms=0.1 does nothing with translated companion rows"),
 ])

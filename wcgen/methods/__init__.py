@@ -263,17 +263,13 @@ def validate(method: ml_collections.ConfigDict) -> None:
                PERTURBED_BATCH_NORMS)
   check_one_of("method.fake_filter", method.fake_filter,
                objectives.FAKE_FILTERS)
-  if method.fake_filter != "none" and not method.reference_run:
-    raise ConfigError(f"method.fake_filter={method.fake_filter!r} needs a "
-                      "reference classifier: set --config.method.reference_run"
-                      "=WORKDIR of a finished run on the same data (e.g. ERM)")
+  if method.fake_filter != "none":
+    _require_reference(method, f"method.fake_filter={method.fake_filter!r}")
   if method.generator_fidelity_weight < 0:
     raise ConfigError(f"method.generator_fidelity_weight must be >= 0, got "
                       f"{method.generator_fidelity_weight}")
-  if method.generator_fidelity_weight and not method.reference_run:
-    raise ConfigError("method.generator_fidelity_weight needs a reference "
-                      "classifier: set --config.method.reference_run=WORKDIR "
-                      "of a finished run on the same data (e.g. ERM)")
+  if method.generator_fidelity_weight:
+    _require_reference(method, "method.generator_fidelity_weight")
   if not 0 < method.fake_filter_threshold <= 1:
     raise ConfigError(f"method.fake_filter_threshold must be in (0, 1], got "
                       f"{method.fake_filter_threshold}")
@@ -284,6 +280,15 @@ def validate(method: ml_collections.ConfigDict) -> None:
   if method.gp_weight < 0:
     raise ConfigError(f"method.gp_weight must be >= 0, got "
                       f"{method.gp_weight}")
+
+
+def _require_reference(method: ml_collections.ConfigDict, what: str) -> None:
+  """Stops a setting (`what`) that needs a frozen reference classifier
+  when config.method.reference_run is unset."""
+  if not method.reference_run:
+    raise ConfigError(f"{what} needs a reference classifier: set "
+                      "--config.method.reference_run=WORKDIR of a finished "
+                      "run on the same data (e.g. ERM)")
 
 
 def _validate_translation(method: ml_collections.ConfigDict) -> None:
@@ -308,10 +313,7 @@ def _validate_translation(method: ml_collections.ConfigDict) -> None:
     raise ConfigError("method.control_perturbation='translated' acts on "
                       "seed_control's companion batch: set "
                       "--config.method.name=seed_control")
-  if not method.reference_run:
-    raise ConfigError("method.control_perturbation='translated' needs M2m's "
-                      "frozen classifier: set --config.method.reference_run"
-                      "=WORKDIR of a finished run on the same data (e.g. ERM)")
+  _require_reference(method, "method.control_perturbation='translated'")
   if method.control_noise_rms:
     raise ConfigError(f"method.control_noise_rms={method.control_noise_rms} "
                       f"does nothing with translated companion rows; set it "
