@@ -113,10 +113,15 @@ class Translation:
     target_prob = jnp.take_along_axis(
         jax.nn.softmax(reference_logits_fn(translated)), labels[:, None],
         1)[:, 0]
-    accepted = (slot & has_source & (target_prob >= self.threshold) &
-                jax.random.bernoulli(k_accept, source_weight))
+    tried = slot & has_source
+    sure = tried & (target_prob >= self.threshold)
+    accepted = sure & jax.random.bernoulli(k_accept, source_weight)
     mask = accepted.reshape((-1,) + (1,) * (images.ndim - 1))
     return jnp.where(mask, translated, images), {
+        # Shares of the batch's rows: regenerated with a larger class to
+        # translate from; of those, given their class by g (>= threshold);
+        # of those, also past M2m's second draw, i.e. replaced.
+        "translation_tried": tried.mean(),
+        "translation_sure": sure.mean(),
         "translation_accepted": accepted.mean(),
-        "translation_tried": (slot & has_source).mean(),
         "translation_target_prob": target_prob.mean()}

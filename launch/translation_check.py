@@ -1,0 +1,87 @@
+r"""How often do M2m's translations pass their own test on these images?
+
+  python launch/translation_check.py --workdir=RUN [--step=1600] \
+      [--batches=8] [--step_rms=0.0036,0.01,0.02,0.05]
+
+RUN is a seed_control run with control_perturbation="translated"; its
+classifier at checkpoint --step is M2m's f, its reference_run is M2m's g,
+and its method.translation gives every value but the step size. On
+--batches class-balanced batches of *training* images (the companion
+stream the run trains on; never validation or test: this picks a step
+size before any run is judged), each step size's translation
+(wcgen.methods.translation) is applied and the script prints, per step
+size, the share of rows tried (regenerated, with a larger class to
+translate from), the share of those g is sure of (its probability of the
+row's class >= the threshold) and of those replaced (also past M2m's
+second draw), g's mean probability of the row's class after the steps,
+and the largest per-pixel RMS the steps can move an image. Session 41 chose the
+m2m sweep's step size with it (configs/sweeps/issue15.py says how).
+"""
+
+import dataclasses
+
+from absl import app
+from absl import flags
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from wcgen import cli
+from wcgen.data import input_pipeline
+from wcgen.eval import features
+from wcgen.methods.translation import Translation
+from wcgen.train import trainer
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("workdir", None, "A seed_control run with translated "
+                    "companion rows, with checkpoints.")
+flags.DEFINE_integer("step", None, "The checkpoint to load (default: the "
+                     "latest).")
+flags.DEFINE_integer("batches", 8, "Class-balanced training batches.")
+flags.DEFINE_list("step_rms", ["0.0036", "0.01", "0.02", "0.05"],
+                  "Per-pixel RMS of one step, images in [-1, 1].")
+flags.mark_flags_as_required(["workdir"])
+
+
+def check():
+  config, method, state = features.load_run(FLAGS.workdir, FLAGS.step)
+  if method.translation is None:
+    raise ValueError(f"{FLAGS.workdir} does not translate its companion "
+                     "rows (method.control_perturbation='translated')")
+  reference = trainer.reference_classifier(config)
+  data = input_pipeline.create_datasets(config.data)
+  batches = list(data.train_dataset(
+      config.schedule.batch_size, config.seed, 0,
+      balanced_companion=True).take(FLAGS.batches).as_numpy_iterator())
+  images = [jnp.asarray(b["balanced_image"]) for b in batches]
+  labels = [jnp.asarray(b["balanced_label"]) for b in batches]
+  f = lambda x: method.classifier_logits(state, x)
+  print(f"{FLAGS.workdir}, f at step {int(state.step)}, g "
+        f"{config.method.reference_run}; {FLAGS.batches} class-balanced "
+        f"training batches of {config.schedule.batch_size}")
+  for step_rms in map(float, FLAGS.step_rms):
+    translation = dataclasses.replace(method.translation, step_rms=step_rms)
+    run = jax.jit(lambda k, x, y, t=translation: t(k, reference, f, x, y))
+    shares = {k: [] for k in ("tried", "sure", "accepted", "target_prob")}
+    for i, (x, y) in enumerate(zip(images, labels)):
+      _, metrics = run(jax.random.PRNGKey(i), x, y)
+      for k, v in shares.items():
+        v.append(float(metrics[f"translation_{k}"]))
+    tried = max(np.sum(shares["tried"]), 1e-9)
+    reach = translation.start_rms + translation.steps * step_rms
+    print(f"step_rms {step_rms:<7g} tried {100 * np.mean(shares['tried']):5.1f}"
+          f"% of rows; of those g sure {100 * np.sum(shares['sure']) / tried:5.1f}"
+          f"%, replaced {100 * np.sum(shares['accepted']) / tried:5.1f}%;  g's "
+          f"p(target) over all rows {np.mean(shares['target_prob']):.3f};  "
+          f"reach <= RMS {reach:.3f}")
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError("Too many command-line arguments.")
+  cli.setup()
+  cli.run_or_exit(check)
+
+
+if __name__ == "__main__":
+  app.run(main, flags_parser=cli.parse_flags)
