@@ -45,11 +45,14 @@ flags.mark_flags_as_required(["workdir"])
 
 def check():
   config, method, state = features.load_run(FLAGS.workdir, FLAGS.step)
-  if method.translation is None:
+  if config.method.control_perturbation != "translated":
     raise ValueError(f"{FLAGS.workdir} does not translate its companion "
                      "rows (method.control_perturbation='translated')")
   reference = trainer.reference_classifier(config)
   data = input_pipeline.create_datasets(config.data)
+  base = Translation(class_counts=tuple(int(n) for n in
+                                        data.train_class_counts),
+                     **config.method.translation.to_dict())
   batches = list(data.train_dataset(
       config.schedule.batch_size, config.seed, 0,
       balanced_companion=True).take(FLAGS.batches).as_numpy_iterator())
@@ -60,7 +63,7 @@ def check():
         f"{config.method.reference_run}; {FLAGS.batches} class-balanced "
         f"training batches of {config.schedule.batch_size}")
   for step_rms in map(float, FLAGS.step_rms):
-    translation = dataclasses.replace(method.translation, step_rms=step_rms)
+    translation = dataclasses.replace(base, step_rms=step_rms)
     run = jax.jit(lambda k, x, y, t=translation: t(k, reference, f, x, y))
     shares = {k: [] for k in ("tried", "sure", "accepted", "target_prob")}
     for i, (x, y) in enumerate(zip(images, labels)):
