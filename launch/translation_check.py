@@ -53,15 +53,17 @@ def check():
   base = Translation(class_counts=tuple(int(n) for n in
                                         data.train_class_counts),
                      **config.method.translation.to_dict())
+  # The companion batches the run draws from its checkpoint's step on.
+  size = config.schedule.batch_size
   batches = list(data.train_dataset(
-      config.schedule.batch_size, config.seed, 0,
+      size, config.seed, int(state.step), np.arange(size),
       balanced_companion=True).take(FLAGS.batches).as_numpy_iterator())
   images = [jnp.asarray(b["balanced_image"]) for b in batches]
   labels = [jnp.asarray(b["balanced_label"]) for b in batches]
   f = lambda x: method.classifier_logits(state, x)
   print(f"{FLAGS.workdir}, f at step {int(state.step)}, g "
         f"{config.method.reference_run}; {FLAGS.batches} class-balanced "
-        f"training batches of {config.schedule.batch_size}")
+        f"training batches of {size}")
   for step_rms in map(float, FLAGS.step_rms):
     translation = dataclasses.replace(base, step_rms=step_rms)
     run = jax.jit(lambda k, x, y, t=translation: t(k, reference, f, x, y))
