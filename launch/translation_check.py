@@ -40,6 +40,9 @@ flags.DEFINE_integer("step", None, "The checkpoint to load (default: the "
 flags.DEFINE_integer("batches", 8, "Class-balanced training batches.")
 flags.DEFINE_list("step_rms", ["0.0036", "0.01", "0.02", "0.05"],
                   "Per-pixel RMS of one step, images in [-1, 1].")
+flags.DEFINE_float("threshold", None, "g's probability of the target a "
+                   "translation needs (default: the run's "
+                   "method.translation.threshold).")
 flags.mark_flags_as_required(["workdir"])
 
 
@@ -53,6 +56,8 @@ def check():
   base = Translation(class_counts=tuple(int(n) for n in
                                         data.train_class_counts),
                      **config.method.translation.to_dict())
+  if FLAGS.threshold is not None:
+    base = dataclasses.replace(base, threshold=FLAGS.threshold)
   # The companion batches the run draws from its checkpoint's step on.
   size = config.schedule.batch_size
   batches = list(data.train_dataset(
@@ -61,7 +66,8 @@ def check():
   images = [jnp.asarray(b["balanced_image"]) for b in batches]
   labels = [jnp.asarray(b["balanced_label"]) for b in batches]
   f = lambda x: method.classifier_logits(state, x)
-  print(f"{FLAGS.workdir}, f at step {int(state.step)}, g "
+  print(f"{FLAGS.workdir}, f at step {int(state.step)}, threshold "
+        f"{base.threshold}, g "
         f"{config.method.reference_run}; {FLAGS.batches} class-balanced "
         f"training batches of {size}")
   for step_rms in map(float, FLAGS.step_rms):

@@ -106,7 +106,7 @@ FIELDS_ADDED_LATER: Dict[str, Any] = {"method.gan_during_warmup": True,
                                           0.0028,
                                       "method.translation."
                                       "classifier_weight": 0.5,
-                                      "method.translation.threshold": 0.99,
+                                      "method.translation.threshold": 0.9,
                                       "method.translation.beta": 0.999}
 
 
