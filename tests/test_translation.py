@@ -174,3 +174,52 @@ def test_translation_refuses_bad_settings():
     ERM(classifier=classifiers.TripleGANCNN(K), classifier_tx=optax.sgd(1.0),
         num_classes=K, companion_weight=1.0,
         companion_perturbation="translated")
+
+
+def test_translated_control_trains_end_to_end_and_the_check_reads_it(
+    tiny_data, finished_run, tmp_path):
+  """A `:tiny` seed_control run with translated rows, M2m's g the finished
+  worst-case run's classifier: it trains (the driver hands the reference
+  to the control), logs the translation metrics, and
+  launch/translation_check.py reads its checkpoint (g is sure of every
+  tried translation at a threshold it always meets; the threshold it
+  cannot meet is test_only_rows_g_is_sure_of_...'s)."""
+  import json  # pylint: disable=g-import-not-at-top
+  import os  # pylint: disable=g-import-not-at-top
+  import re  # pylint: disable=g-import-not-at-top
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  from configs import fmnist_wgan  # pylint: disable=g-import-not-at-top
+  from wcgen.train import trainer  # pylint: disable=g-import-not-at-top
+  config = fmnist_wgan.get_config("tiny")
+  config.data.data_dir, config.data.tfds_dir = tiny_data
+  config.update_from_flattened_dict({
+      "method.name": "seed_control",
+      "method.control_perturbation": "translated",
+      "method.reference_run": finished_run[1],
+      "method.translation.steps": 2})
+  workdir = str(tmp_path / "m2m")
+  trainer.train_and_evaluate(config, workdir)
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    logged = [json.loads(line) for line in f]
+  tried = [r["translation_tried"] for r in logged if "translation_tried" in r]
+  assert tried and all(0 <= t <= 1 for t in tried)
+  assert max(tried) > 0  # after the start step, rows were regenerated
+
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+  def sure_share(threshold):
+    out = subprocess.run(
+        [sys.executable, os.path.join(root, "launch", "translation_check.py"),
+         f"--workdir={workdir}", "--batches=2", "--step_rms=0.05",
+         f"--threshold={threshold}"],
+        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=root),
+        check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    match = re.search(r"tried\s+([\d.]+)% of rows; of those g sure\s+([\d.]+)%",
+                      out.stdout)
+    assert match, out.stdout
+    assert float(match.group(1)) > 0
+    return float(match.group(2))
+
+  assert sure_share(1e-9) == 100.0
