@@ -1,7 +1,8 @@
 r"""How often do M2m's translations pass their own test on these images?
 
   python launch/translation_check.py --workdir=RUN [--step=1600] \
-      [--batches=8] [--step_rms=0.0036,0.01,0.02,0.05]
+      [--batches=8] [--step_rms=0.0036,0.01,0.02,0.05] [--threshold=0.9] \
+      [--grid=translations.png]
 
 RUN is a seed_control run with control_perturbation="translated"; its
 classifier at checkpoint --step is M2m's f, its reference_run is M2m's g,
@@ -14,10 +15,12 @@ size, the share of rows tried (regenerated, with a larger class to
 translate from), the share of those g is sure of (its probability of the
 row's class >= the threshold) and of those replaced (also past M2m's
 second draw), g's mean probability of the row's class after the steps,
-and the largest per-pixel RMS the steps can move an image. Session 41 chose the
-m2m sweep's step size with it (configs/sweeps/issue15.py says how).
+and the largest per-pixel RMS the steps can move an image; --grid draws
+the translations g is sure of. Session 41 ran it to choose the m2m
+sweep's step size, and none qualified (configs/sweeps/issue15.py).
 """
 
+import collections
 import dataclasses
 
 from absl import app
@@ -27,6 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from wcgen import cli
+from wcgen.core import image_grid
+from wcgen.data import specs
 from wcgen.data import input_pipeline
 from wcgen.eval import features
 from wcgen.methods.translation import Translation
@@ -43,6 +48,10 @@ flags.DEFINE_list("step_rms", ["0.0036", "0.01", "0.02", "0.05"],
 flags.DEFINE_float("threshold", None, "g's probability of the target a "
                    "translation needs (default: the run's "
                    "method.translation.threshold).")
+flags.DEFINE_string("grid", None, "Also write a labelled PNG here: for "
+                    "the last step size, up to --pairs translations g is sure "
+                    "of per class, each source beside its translation.")
+flags.DEFINE_integer("pairs", 4, "Source/translation pairs a class in --grid.")
 flags.mark_flags_as_required(["workdir"])
 
 
@@ -80,11 +89,47 @@ def check():
         v.append(float(metrics[f"translation_{k}"]))
     tried = max(np.sum(shares["tried"]), 1e-9)
     reach = translation.start_rms + translation.steps * step_rms
+    if FLAGS.grid and step_rms == float(FLAGS.step_rms[-1]):
+      write_grid(FLAGS.grid, translation, reference, f, images, labels,
+                 specs.class_names(config.data.name))
     print(f"step_rms {step_rms:<7g} tried {100 * np.mean(shares['tried']):5.1f}"
           f"% of rows; of those g sure {100 * np.sum(shares['sure']) / tried:5.1f}"
           f"%, replaced {100 * np.sum(shares['accepted']) / tried:5.1f}%;  g's "
           f"p(target) over all rows {np.mean(shares['target_prob']):.3f};  "
           f"reach <= RMS {reach:.3f}")
+
+
+def write_grid(path, translation, reference, f, images, labels, names):
+  """One row per class that received translations g is sure of: up to
+  --pairs (source, translation) pairs, the row labelled with the class and
+  its pairs' source classes."""
+  pairs = collections.defaultdict(list)
+  run = jax.jit(lambda k, x, y: translation.translate(k, reference, f, x, y))
+  for i, (x, y) in enumerate(zip(images, labels)):
+    out = jax.device_get(run(jax.random.PRNGKey(i), x, y))
+    for row in np.flatnonzero(out["sure"]):
+      target, source = int(y[row]), int(out["source"][row])
+      if len(pairs[target]) < FLAGS.pairs:
+        pairs[target].append((np.asarray(x[source]),
+                              out["translated"][row], int(y[source]),
+                              float(out["target_prob"][row])))
+  if not pairs:
+    print(f"no translation g is sure of at step_rms {translation.step_rms}; "
+          f"no grid written")
+    return
+  blank = np.ones_like(np.asarray(images[0]))  # white
+  tiles, row_labels = [], []
+  for target in sorted(pairs):
+    row = pairs[target]
+    for source_image, translated, _, _ in row:
+      tiles += [source_image, translated]
+    tiles += [blank] * (2 * (FLAGS.pairs - len(row)))
+    row_labels.append(f"{names[target]} from " + ", ".join(
+        f"{names[s]} ({p:.2f})" for _, _, s, p in row))
+  grid = image_grid.make_grid(np.stack(tiles), rows=len(row_labels))
+  image_grid.save_labelled_png(path, grid, row_labels)
+  print(f"wrote {path}: {len(row_labels)} classes, each source left of its "
+        f"translation (g's probability of the row's class in brackets)")
 
 
 def main(argv):

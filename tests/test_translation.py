@@ -182,8 +182,8 @@ def test_translated_control_trains_end_to_end_and_the_check_reads_it(
   worst-case run's classifier: it trains (the driver hands the reference
   to the control), logs the translation metrics, and
   launch/translation_check.py reads its checkpoint (g is sure of every
-  tried translation at a threshold it always meets; the threshold it
-  cannot meet is test_only_rows_g_is_sure_of_...'s)."""
+  tried translation at a threshold it always meets, so its grid is drawn;
+  the threshold it cannot meet is test_only_rows_g_is_sure_of_...'s)."""
   import json  # pylint: disable=g-import-not-at-top
   import os  # pylint: disable=g-import-not-at-top
   import re  # pylint: disable=g-import-not-at-top
@@ -207,12 +207,13 @@ def test_translated_control_trains_end_to_end_and_the_check_reads_it(
   assert max(tried) > 0  # after the start step, rows were regenerated
 
   root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  grid = tmp_path / "translations.png"
 
   def sure_share(threshold):
     out = subprocess.run(
         [sys.executable, os.path.join(root, "launch", "translation_check.py"),
          f"--workdir={workdir}", "--batches=2", "--step_rms=0.05",
-         f"--threshold={threshold}"],
+         f"--threshold={threshold}", f"--grid={grid}"],
         capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=root),
         check=False)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -223,3 +224,5 @@ def test_translated_control_trains_end_to_end_and_the_check_reads_it(
     return float(match.group(2))
 
   assert sure_share(1e-9) == 100.0
+  # Every tried row is sure, so the grid has its pairs: a PNG was written.
+  assert grid.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -86,6 +86,25 @@ class Translation:
                labels: jax.Array
                ) -> Tuple[jax.Array, Dict[str, jax.Array]]:
     """(the batch with its accepted translations in place, metrics)."""
+    out = self.translate(key, reference_logits_fn, classifier_logits_fn,
+                         images, labels)
+    mask = out["accepted"].reshape((-1,) + (1,) * (images.ndim - 1))
+    return jnp.where(mask, out["translated"], images), {
+        # Shares of the batch's rows: regenerated with a larger class to
+        # translate from; of those, given their class by g (>= threshold);
+        # of those, also past M2m's second draw, i.e. replaced.
+        "translation_tried": out["tried"].mean(),
+        "translation_sure": out["sure"].mean(),
+        "translation_accepted": out["accepted"].mean(),
+        "translation_target_prob": out["target_prob"].mean()}
+
+  def translate(self, key: jax.Array, reference_logits_fn: LogitsFn,
+                classifier_logits_fn: LogitsFn, images: jax.Array,
+                labels: jax.Array) -> Dict[str, jax.Array]:
+    """Every row's translation and its fate: "translated" [B, ...],
+    "source" (the row it was translated from), "target_prob" (g's
+    probability of the row's class after the steps) and the masks "tried",
+    "sure" and "accepted" (each within the one before)."""
     k_slot, k_source, k_start, k_accept = jax.random.split(key, 4)
     counts = jnp.asarray(self.class_counts, jnp.float32)
     slot = jax.random.bernoulli(k_slot, 1.0 - counts[labels] / counts.max())
@@ -121,12 +140,6 @@ class Translation:
     tried = slot & has_source
     sure = tried & (target_prob >= self.threshold)
     accepted = sure & jax.random.bernoulli(k_accept, source_weight)
-    mask = accepted.reshape((-1,) + (1,) * (images.ndim - 1))
-    return jnp.where(mask, translated, images), {
-        # Shares of the batch's rows: regenerated with a larger class to
-        # translate from; of those, given their class by g (>= threshold);
-        # of those, also past M2m's second draw, i.e. replaced.
-        "translation_tried": tried.mean(),
-        "translation_sure": sure.mean(),
-        "translation_accepted": accepted.mean(),
-        "translation_target_prob": target_prob.mean()}
+    return {"translated": translated, "source": source,
+            "target_prob": target_prob, "tried": tried, "sure": sure,
+            "accepted": accepted}
