@@ -202,7 +202,10 @@ def get_config(arg: str = "") -> ml_collections.ConfigDict:
   # source class, threshold gamma 0.9 on g's probability (the value of
   # M2m's README and run.sh for their CIFAR-10-LT results; their train.py
   # defaults to 0.99), beta 0.999. At M2m's step size no row of this data
-  # is translated: the m2m sweep sets its own step (its comment says how).
+  # is translated, and at no step up to 14 times it is g sure of half the
+  # translations of class-balanced training batches (0.3-48.8%), so M2m
+  # has not been trained here (the m2m sweep's comment; docs/RESULTS.md,
+  # "M2m's translation").
   config.method.translation = ml_collections.ConfigDict()
   config.method.translation.steps = 10
   config.method.translation.step_rms = 0.0036
