@@ -92,11 +92,12 @@ def check():
     if FLAGS.grid and step_rms == float(FLAGS.step_rms[-1]):
       write_grid(FLAGS.grid, translation, reference, f, images, labels,
                  specs.class_names(config.data.name))
+    sure, replaced = (100 * np.sum(shares[k]) / tried
+                      for k in ("sure", "accepted"))
     print(f"step_rms {step_rms:<7g} tried {100 * np.mean(shares['tried']):5.1f}"
-          f"% of rows; of those g sure {100 * np.sum(shares['sure']) / tried:5.1f}"
-          f"%, replaced {100 * np.sum(shares['accepted']) / tried:5.1f}%;  g's "
-          f"p(target) over all rows {np.mean(shares['target_prob']):.3f};  "
-          f"reach <= RMS {reach:.3f}")
+          f"% of rows; of those g sure {sure:5.1f}%, replaced {replaced:5.1f}"
+          f"%;  g's p(target) over all rows "
+          f"{np.mean(shares['target_prob']):.3f};  reach <= RMS {reach:.3f}")
 
 
 def write_grid(path, translation, reference, f, images, labels, names):

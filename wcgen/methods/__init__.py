@@ -151,8 +151,8 @@ def _erm(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
              companion_start_step=method.warmup_steps,
              companion_batch_norm=method.perturbed_batch_norm,
              translation=translation,
-             reference_logits_fn=(reference_logits_fn if translation
-                                  else None))
+             reference_logits_fn=(reference_logits_fn
+                                  if translation is not None else None))
 
 
 def _game(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,

@@ -229,25 +229,25 @@ class ERM:
       if self.needs_balanced_batch and self.companion_batch_norm == (
           "real_batch"):
         # One pass, both batches normalised by the real rows' statistics.
-        companion, translation_metrics = companion_images()
+        companion, perturbation_metrics = companion_images()
         with feature_context(first_row=images.shape[0]):
           logits, companion_logits, stats = apply_with_real_statistics(
               self.classifier, variables, images, companion,
               rngs={"dropout": k_drop})
         extra, metrics = companion_loss(companion_logits)
-        metrics.update(translation_metrics)
+        metrics.update(perturbation_metrics)
       else:
         if self.needs_balanced_batch:
           # First pass, so BatchNorm's running statistics come from the
           # real batch's pass.
-          companion, translation_metrics = companion_images()
+          companion, perturbation_metrics = companion_images()
           with feature_context(first_row=0):
             companion_logits, _ = apply_to_perturbed(
                 self.classifier, variables, companion,
                 self.companion_batch_norm,
                 rngs={"dropout": jax.random.fold_in(key, 4)})
           extra, metrics = companion_loss(companion_logits)
-          metrics.update(translation_metrics)
+          metrics.update(perturbation_metrics)
         logits, stats = apply_with_stats(self.classifier, variables, images,
                                          train=True, rngs={"dropout": k_drop})
       if self.mixup_alpha > 0:

@@ -27,11 +27,12 @@ stream), as M2m does on its oversampled batch:
   with probability 1 - beta^{(N_{y_j} - N_{y_i})+} (M2m's second draw);
   otherwise row i keeps its real image.
 
-The default step size is M2m's; on Fashion-MNIST-LT it translates
-nothing, and no step up to 14 times it gets g sure of half the
-translations (configs/sweeps/issue15.py, sweep "m2m"). Step sizes are per-pixel RMS (images in [-1, 1]); M2m's step of L2 norm
+Step sizes are per-pixel RMS (images in [-1, 1]); M2m's step of L2 norm
 0.1 on 3x32x32 images in [0, 1] is an RMS of 2 * 0.1 / sqrt(3072) = 0.0036
-in these units. No gradient flows through the translated images.
+in these units, the default. On Fashion-MNIST-LT it translates nothing,
+and no step up to 14 times it gets g sure of half the translations
+(configs/sweeps/issue15.py, sweep "m2m"). No gradient flows through the
+translated images.
 """
 
 import dataclasses
