@@ -118,7 +118,7 @@ def write_grid(path, translation, reference, f, images, labels, names):
     print(f"no translation g is sure of at step_rms {translation.step_rms}; "
           f"no grid written")
     return
-  blank = np.ones_like(np.asarray(images[0]))  # white
+  blank = np.ones_like(np.asarray(images[0][0]))  # white, one image
   tiles, row_labels = [], []
   for target in sorted(pairs):
     row = pairs[target]
