@@ -30,11 +30,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from wcgen import cli
+from wcgen import methods
 from wcgen.core import image_grid
 from wcgen.data import specs
 from wcgen.data import input_pipeline
 from wcgen.eval import features
-from wcgen.methods.translation import Translation
 from wcgen.train import trainer
 
 FLAGS = flags.FLAGS
@@ -62,9 +62,7 @@ def check():
                      "rows (method.control_perturbation='translated')")
   reference = trainer.reference_classifier(config)
   data = input_pipeline.create_datasets(config.data)
-  base = Translation(class_counts=tuple(int(n) for n in
-                                        data.train_class_counts),
-                     **config.method.translation.to_dict())
+  base = methods.translation_for(config.method, data.train_class_counts)
   if FLAGS.threshold is not None:
     base = dataclasses.replace(base, threshold=FLAGS.threshold)
   # The companion batches the run draws from its checkpoint's step on.

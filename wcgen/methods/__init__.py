@@ -114,7 +114,7 @@ def _in_compute_dtype(compute_dtype: str, module):
   return module
 
 
-def _translation(method, class_counts) -> Optional[Translation]:
+def translation_for(method, class_counts) -> Optional[Translation]:
   """M2m's generation step (config.method.translation) when the control's
   companion batch is "translated"; None otherwise, or when no class counts
   are given (a method built to evaluate a finished run: only training
@@ -132,7 +132,7 @@ def _erm(method, classifier, c_tx, loss_fn, augment_fn, num_classes, *,
   inputs, or the per-sample game's control (a class-balanced companion
   batch, unperturbed, with noise, or with M2m's translations)."""
   del unused
-  translation = _translation(method, class_counts) if control else None
+  translation = translation_for(method, class_counts) if control else None
   perturbation = method.control_perturbation
   if perturbation == "translated" and (translation is None or
                                        reference_logits_fn is None):
