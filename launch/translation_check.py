@@ -2,7 +2,7 @@ r"""How often do M2m's translations pass their own test on these images?
 
   python launch/translation_check.py --workdir=RUN [--step=1600] \
       [--batches=8] [--step_rms=0.0036,0.01,0.02,0.05] [--threshold=0.9] \
-      [--grid=translations.png]
+      [--grid=translations.png] [--reference_run=G] [--judge_run=J]
 
 RUN is a seed_control run with control_perturbation="translated"; its
 classifier at checkpoint --step is M2m's f, its reference_run is M2m's g,
@@ -18,6 +18,14 @@ second draw), g's mean probability of the row's class after the steps,
 and the largest per-pixel RMS the steps can move an image; --grid draws
 the translations g is sure of. Session 41 ran it to choose the m2m
 sweep's step size, and none qualified (configs/sweeps/issue15.py).
+
+--reference_run puts another classifier in g's place (session 42: a
+robust one, whose input gradients may move an image towards what its new
+class looks like rather than across a nearby decision boundary);
+--judge_run names a classifier the translation never sees and prints the
+share of the translations g is sure of that it too gives the row's class:
+class fidelity judged from outside the attack, where g's own probability
+says only that the attack on g succeeded.
 """
 
 import collections
@@ -52,6 +60,11 @@ flags.DEFINE_string("grid", None, "Also write a labelled PNG here: for "
                     "the last step size, up to --pairs translations g is sure "
                     "of per class, each source beside its translation.")
 flags.DEFINE_integer("pairs", 4, "Source/translation pairs a class in --grid.")
+flags.DEFINE_string("reference_run", None, "A finished run whose classifier "
+                    "is g (default: the run's method.reference_run).")
+flags.DEFINE_string("judge_run", None, "A finished run whose classifier "
+                    "judges the translations g is sure of (not used to make "
+                    "them); prints the share it gives the row's class.")
 flags.mark_flags_as_required(["workdir"])
 
 
@@ -60,7 +73,14 @@ def check():
   if config.method.control_perturbation != "translated":
     raise ValueError(f"{FLAGS.workdir} does not translate its companion "
                      "rows (method.control_perturbation='translated')")
+  if FLAGS.reference_run:
+    config.method.reference_run = FLAGS.reference_run
   reference = trainer.reference_classifier(config)
+  judge = None
+  if FLAGS.judge_run:
+    judge_config = config.copy_and_resolve_references()
+    judge_config.method.reference_run = FLAGS.judge_run
+    judge = trainer.reference_classifier(judge_config)
   data = input_pipeline.create_datasets(config.data)
   base = methods.translation_for(config.method, data.train_class_counts)
   if FLAGS.threshold is not None:
@@ -79,23 +99,33 @@ def check():
         f"training batches of {size}")
   for step_rms in map(float, FLAGS.step_rms):
     translation = dataclasses.replace(base, step_rms=step_rms)
-    run = jax.jit(lambda k, x, y, t=translation: t(k, reference, f, x, y))
-    shares = {k: [] for k in ("tried", "sure", "accepted", "target_prob")}
-    for i, (x, y) in enumerate(zip(images, labels)):
-      _, metrics = run(jax.random.PRNGKey(i), x, y)
-      for k, v in shares.items():
-        v.append(float(metrics[f"translation_{k}"]))
-    tried = max(np.sum(shares["tried"]), 1e-9)
+    counts = count_outcomes(translation, reference, f, judge, images, labels)
+    tried = max(counts["tried"], 1)
     reach = translation.start_rms + translation.steps * step_rms
     if FLAGS.grid and step_rms == float(FLAGS.step_rms[-1]):
       write_grid(FLAGS.grid, translation, reference, f, images, labels,
                  specs.class_names(config.data.name))
-    sure, replaced = (100 * np.sum(shares[k]) / tried
-                      for k in ("sure", "accepted"))
-    print(f"step_rms {step_rms:<7g} tried {100 * np.mean(shares['tried']):5.1f}"
-          f"% of rows; of those g sure {sure:5.1f}%, replaced {replaced:5.1f}"
-          f"%;  g's p(target) over all rows "
-          f"{np.mean(shares['target_prob']):.3f};  reach <= RMS {reach:.3f}")
+    sure, replaced = (100 * counts[k] / tried for k in ("sure", "accepted"))
+    line = (f"step_rms {step_rms:<7g} tried "
+            f"{100 * counts['tried'] / counts['rows']:5.1f}% of rows; of those "
+            f"g sure {sure:5.1f}%, replaced {replaced:5.1f}%;  g's p(target) "
+            f"over all rows {counts['target_prob'] / counts['rows']:.3f};  "
+            f"reach <= RMS {reach:.3f}")
+    if judge is not None:
+      agree = 100 * counts["judged_target"] / max(counts["sure"], 1)
+      line += f";  judge gives the target to {agree:5.1f}% of g's sure"
+    print(line)
+
+
+def count_outcomes(translation, reference, f, judge, images, labels):
+  """Translation.outcome_counts summed over the batches."""
+  run = jax.jit(lambda k, x, y: translation.outcome_counts(
+      k, reference, f, x, y, judge))
+  totals = collections.Counter()
+  for i, (x, y) in enumerate(zip(images, labels)):
+    for k, v in jax.device_get(run(jax.random.PRNGKey(i), x, y)).items():
+      totals[k] += float(v)
+  return totals
 
 
 def write_grid(path, translation, reference, f, images, labels, names):

@@ -165,6 +165,32 @@ def test_translated_control_starts_at_its_step_and_then_replaces_rows():
   assert translated_step._cache_size() == 1  # pylint: disable=protected-access
 
 
+def test_outcome_counts_are_the_translate_masks_summed_and_the_judges_argmax():
+  """outcome_counts by hand from translate's masks: a judge that gives
+  every image class 3 agrees exactly on the sure rows labelled 3; without
+  a judge it agrees on none; a judge that is g (sure at p >= 0.5, so g's
+  argmax) agrees on every sure row."""
+  images, labels = _batch()
+  translation = Translation(COUNTS, steps=2, step_rms=0.05, threshold=0.5,
+                            beta=0.5)
+  g, f, key = _linear(1), _linear(2), jax.random.PRNGKey(3)
+  out = translation.translate(key, g, f, images, labels)
+  sure = np.asarray(out["sure"])
+  assert 0 < sure.sum() < np.asarray(out["tried"]).sum()
+  counts = translation.outcome_counts(key, g, f, images, labels, _sure_of(3))
+  assert float(counts["rows"]) == len(labels)
+  for k in ("tried", "sure", "accepted"):
+    assert float(counts[k]) == np.asarray(out[k]).sum()
+  np.testing.assert_allclose(float(counts["target_prob"]),
+                             np.asarray(out["target_prob"]).sum(), rtol=1e-5)
+  assert float(counts["judged_target"]) == (
+      sure & (np.asarray(labels) == 3)).sum()
+  assert float(translation.outcome_counts(
+      key, g, f, images, labels)["judged_target"]) == 0
+  assert float(translation.outcome_counts(
+      key, g, f, images, labels, g)["judged_target"]) == sure.sum()
+
+
 def test_translation_refuses_bad_settings():
   with pytest.raises(ValueError, match="class_counts must be positive"):
     Translation((10, 0))
@@ -209,20 +235,32 @@ def test_translated_control_trains_end_to_end_and_the_check_reads_it(
   root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
   grid = tmp_path / "translations.png"
 
-  def sure_share(threshold):
+  def check(threshold, *extra):
     out = subprocess.run(
         [sys.executable, os.path.join(root, "launch", "translation_check.py"),
          f"--workdir={workdir}", "--batches=2", "--step_rms=0.05",
-         f"--threshold={threshold}", f"--grid={grid}"],
+         f"--threshold={threshold}", f"--grid={grid}", *extra],
         capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=root),
         check=False)
     assert out.returncode == 0, out.stderr[-2000:]
+    line = [l for l in out.stdout.splitlines() if l.startswith("step_rms")]
+    assert len(line) == 1, out.stdout
+    return line[0]
+
+  def sure_share(line):
     match = re.search(r"tried\s+([\d.]+)% of rows; of those g sure\s+([\d.]+)%",
-                      out.stdout)
-    assert match, out.stdout
+                      line)
+    assert match, line
     assert float(match.group(1)) > 0
     return float(match.group(2))
 
-  assert sure_share(1e-9) == 100.0
+  own = check(1e-9)
+  assert sure_share(own) == 100.0
+  # g named explicitly is the run's own g: the same counts, and the judge's
+  # share is printed after them (its arithmetic: test_outcome_counts_...).
+  line = check(1e-9, f"--reference_run={finished_run[1]}",
+               f"--judge_run={finished_run[1]}")
+  assert line.startswith(own), (own, line)
+  assert re.search(r"judge gives the target to\s+[\d.]+% of g's sure$", line)
   # Every tried row is sure, so the grid has its pairs: a PNG was written.
   assert grid.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -637,3 +637,31 @@ _M2M = {**_REAL_BATCH_RUNS[f"seed_control_la_realbn_{BUDGET}"],
 SWEEPS["m2m"] = [
     (f"seed_control_la_m2m_realbn_{BUDGET}", _M2M),
 ]
+
+# Session 42, before any check or run below: M2m with a robust g. Under
+# ERM's g the translations that passed were adversarial examples (sources
+# under high-contrast noise, docs/figures/m2m_translations_fmnist_lt100.png):
+# a classifier trained on clean images alone has decisions that moves no
+# person sees can cross. A classifier robust to perturbations has input
+# gradients that point towards what its classes look like (Tsipras et al.
+# 2019; Santurkar et al. 2019 draw class images from one by the same
+# descent), so M2m's steps under it should add the features of the row's
+# class. g: the robust game at C's weight 0.25 on Q
+# (per_sample_eps3_glr2e-3_fw0.25_3200, seed 0, session 41; validation
+# 86.27, under Gaussian noise of sigma 0.3 72.20 where ERM keeps
+# 46.09 +- 7.08): the most robust run with a checkpoint on this machine, at
+# the clean accuracy nearest ERM's. The step is chosen as in session 41
+# (launch/translation_check.py, f the stopped m2m run's C at step 1600, 8
+# class-balanced training batches, threshold 0.9) among 0.0036, 0.01,
+# 0.02, 0.05 and 0.1, with one condition more: ERM's seed-0 classifier
+# (session 41's g), which never sees the translation, must give the row's
+# class to at least half of the translations g is sure of -- the class
+# judged from outside the attack, where g's probability says only that
+# the attack on g worked. The step: the smallest at which g is sure of at
+# least half the tried translations and the judge agrees on at least half
+# of those; if none qualifies, M2m is not trained with this g either. The
+# run's rule is m2m's: seeds 1-2 and the test set only if its seed-0
+# validation accuracy is >= 90.63 (the control's seed 0 + 0.5); otherwise
+# one seed, no claim.
+ROBUST_REFERENCE_RUN = (
+    f"workdirs/sweeps/issue15/per_sample_eps3_glr2e-3_fw0.25_{BUDGET}/seed0")

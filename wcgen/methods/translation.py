@@ -36,7 +36,7 @@ translated images.
 """
 
 import dataclasses
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -98,6 +98,27 @@ class Translation:
         "translation_sure": out["sure"].mean(),
         "translation_accepted": out["accepted"].mean(),
         "translation_target_prob": out["target_prob"].mean()}
+
+  def outcome_counts(self, key: jax.Array, reference_logits_fn: LogitsFn,
+                     classifier_logits_fn: LogitsFn, images: jax.Array,
+                     labels: jax.Array,
+                     judge_logits_fn: Optional[LogitsFn] = None
+                     ) -> Dict[str, jax.Array]:
+    """Counts over the batch, to sum over batches: "rows", "tried", "sure",
+    "accepted", "target_prob" (the sum of g's probability of the row's
+    class) and "judged_target", the sure rows a judge classifier -- one the
+    translation never sees -- also gives the row's class by its argmax (0
+    without a judge). g's probability says only that the attack on g
+    worked; the judge says whether the translation carries the class to a
+    classifier it was not made against."""
+    out = self.translate(key, reference_logits_fn, classifier_logits_fn,
+                         images, labels)
+    judged = (jnp.zeros_like(out["sure"]) if judge_logits_fn is None else
+              jnp.argmax(judge_logits_fn(out["translated"]), -1) == labels)
+    return {"rows": jnp.asarray(labels.shape[0], jnp.float32),
+            **{k: out[k].sum(dtype=jnp.float32)
+               for k in ("tried", "sure", "accepted", "target_prob")},
+            "judged_target": (out["sure"] & judged).sum(dtype=jnp.float32)}
 
   def translate(self, key: jax.Array, reference_logits_fn: LogitsFn,
                 classifier_logits_fn: LogitsFn, images: jax.Array,
