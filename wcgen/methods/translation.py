@@ -31,8 +31,11 @@ Step sizes are per-pixel RMS (images in [-1, 1]); M2m's step of L2 norm
 0.1 on 3x32x32 images in [0, 1] is an RMS of 2 * 0.1 / sqrt(3072) = 0.0036
 in these units, the default. On Fashion-MNIST-LT it translates nothing,
 and no step up to 14 times it gets g sure of half the translations
-(configs/sweeps/issue15.py, sweep "m2m"). No gradient flows through the
-translated images.
+(configs/sweeps/issue15.py, sweeps "m2m" and "m2m_step0.1"; a robust g
+moves less, not more faithfully). No gradient flows through the
+translated images. `outcome_counts` adds a judge: a classifier the
+translation never sees, whose agreement with the row's class is class
+fidelity measured outside the attack on g.
 """
 
 import dataclasses
