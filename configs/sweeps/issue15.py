@@ -663,8 +663,7 @@ SWEEPS["m2m"] = [
 # run's rule is m2m's: seeds 1-2 and the test set only if its seed-0
 # validation accuracy is >= 90.63 (the control's seed 0 + 0.5); otherwise
 # one seed, no claim.
-ROBUST_REFERENCE_RUN = (
-    f"workdirs/sweeps/issue15/per_sample_eps3_glr2e-3_fw0.25_{BUDGET}/seed0")
+#
 # The check (workdirs/translation_check.s42.txt): with the robust g no
 # step qualifies -- g is sure of 0, 2.5, 12.3, 35.4, 42.0% of the tried
 # translations at the five steps; the judge agrees on 73.3% of the sure

@@ -30,9 +30,10 @@ stream), as M2m does on its oversampled batch:
 Step sizes are per-pixel RMS (images in [-1, 1]); M2m's step of L2 norm
 0.1 on 3x32x32 images in [0, 1] is an RMS of 2 * 0.1 / sqrt(3072) = 0.0036
 in these units, the default. On Fashion-MNIST-LT it translates nothing,
-and no step up to 14 times it gets g sure of half the translations
-(configs/sweeps/issue15.py, sweeps "m2m" and "m2m_step0.1"; a robust g
-moves less, not more faithfully). No gradient flows through the
+no step up to 14 times it gets g sure of half the translations, a robust
+g is sure of fewer, and at 28 times it (g sure of half) M2m ties the
+unperturbed batch (configs/sweeps/issue15.py, sweeps "m2m" and
+"m2m_step0.1"). No gradient flows through the
 translated images. `outcome_counts` adds a judge: a classifier the
 translation never sees, whose agreement with the row's class is class
 fidelity measured outside the attack on g.
