@@ -43,6 +43,7 @@ from wcgen.core import image_grid
 from wcgen.data import specs
 from wcgen.data import input_pipeline
 from wcgen.eval import features
+from wcgen.methods import translation as translation_lib
 from wcgen.train import trainer
 
 FLAGS = flags.FLAGS
@@ -73,14 +74,10 @@ def check():
   if config.method.control_perturbation != "translated":
     raise ValueError(f"{FLAGS.workdir} does not translate its companion "
                      "rows (method.control_perturbation='translated')")
-  if FLAGS.reference_run:
-    config.method.reference_run = FLAGS.reference_run
-  reference = trainer.reference_classifier(config)
-  judge = None
-  if FLAGS.judge_run:
-    judge_config = config.copy_and_resolve_references()
-    judge_config.method.reference_run = FLAGS.judge_run
-    judge = trainer.reference_classifier(judge_config)
+  g_run = FLAGS.reference_run or config.method.reference_run
+  reference = trainer.frozen_classifier(g_run, config)
+  judge = (trainer.frozen_classifier(FLAGS.judge_run, config, "judge_run")
+           if FLAGS.judge_run else None)
   data = input_pipeline.create_datasets(config.data)
   base = methods.translation_for(config.method, data.train_class_counts)
   if FLAGS.threshold is not None:
@@ -95,16 +92,18 @@ def check():
   f = lambda x: method.classifier_logits(state, x)
   print(f"{FLAGS.workdir}, f at step {int(state.step)}, threshold "
         f"{base.threshold}, g "
-        f"{config.method.reference_run}; {FLAGS.batches} class-balanced "
+        f"{g_run}; {FLAGS.batches} class-balanced "
         f"training batches of {size}")
+  names = specs.class_names(config.data.name)
   for step_rms in map(float, FLAGS.step_rms):
     translation = dataclasses.replace(base, step_rms=step_rms)
-    counts = count_outcomes(translation, reference, f, judge, images, labels)
+    grid = FLAGS.grid and step_rms == float(FLAGS.step_rms[-1])
+    counts, pairs = translate_batches(translation, reference, f, judge,
+                                      images, labels, keep_pairs=grid)
+    if grid:
+      write_grid(FLAGS.grid, pairs, step_rms, images, names)
     tried = max(counts["tried"], 1)
     reach = translation.start_rms + translation.steps * step_rms
-    if FLAGS.grid and step_rms == float(FLAGS.step_rms[-1]):
-      write_grid(FLAGS.grid, translation, reference, f, images, labels,
-                 specs.class_names(config.data.name))
     sure, replaced = (100 * counts[k] / tried for k in ("sure", "accepted"))
     line = (f"step_rms {step_rms:<7g} tried "
             f"{100 * counts['tried'] / counts['rows']:5.1f}% of rows; of those "
@@ -117,33 +116,38 @@ def check():
     print(line)
 
 
-def count_outcomes(translation, reference, f, judge, images, labels):
-  """Translation.outcome_counts summed over the batches."""
-  run = jax.jit(lambda k, x, y: translation.outcome_counts(
-      k, reference, f, x, y, judge))
+def translate_batches(translation, reference, f, judge, images, labels,
+                      keep_pairs):
+  """One translation pass over the batches: the outcome counts summed
+  (translation.count_outcomes) and, if keep_pairs, up to --pairs
+  (source, translation, source class, g's p) per class g is sure of."""
+  def run(key, x, y):
+    out = translation.translate(key, reference, f, x, y)
+    return out, translation_lib.count_outcomes(out, y, judge)
+  run = jax.jit(run)
   totals = collections.Counter()
-  for i, (x, y) in enumerate(zip(images, labels)):
-    for k, v in jax.device_get(run(jax.random.PRNGKey(i), x, y)).items():
-      totals[k] += float(v)
-  return totals
-
-
-def write_grid(path, translation, reference, f, images, labels, names):
-  """One row per class that received translations g is sure of: up to
-  --pairs (source, translation) pairs, the row labelled with the class and
-  its pairs' source classes."""
   pairs = collections.defaultdict(list)
-  run = jax.jit(lambda k, x, y: translation.translate(k, reference, f, x, y))
   for i, (x, y) in enumerate(zip(images, labels)):
-    out = jax.device_get(run(jax.random.PRNGKey(i), x, y))
+    out, counts = jax.device_get(run(jax.random.PRNGKey(i), x, y))
+    for k, v in counts.items():
+      totals[k] += float(v)
+    if not keep_pairs:
+      continue
     for row in np.flatnonzero(out["sure"]):
       target, source = int(y[row]), int(out["source"][row])
       if len(pairs[target]) < FLAGS.pairs:
-        pairs[target].append((np.asarray(x[source]),
-                              out["translated"][row], int(y[source]),
+        pairs[target].append((np.asarray(x[source]), out["translated"][row],
+                              int(y[source]),
                               float(out["target_prob"][row])))
+  return totals, pairs
+
+
+def write_grid(path, pairs, step_rms, images, names):
+  """One row per class that received translations g is sure of: its
+  (source, translation) pairs, the row labelled with the class and its
+  pairs' source classes."""
   if not pairs:
-    print(f"no translation g is sure of at step_rms {translation.step_rms}; "
+    print(f"no translation g is sure of at step_rms {step_rms}; "
           f"no grid written")
     return
   blank = np.ones_like(np.asarray(images[0][0]))  # white, one image

@@ -115,14 +115,9 @@ class Translation:
     without a judge). g's probability says only that the attack on g
     worked; the judge says whether the translation carries the class to a
     classifier it was not made against."""
-    out = self.translate(key, reference_logits_fn, classifier_logits_fn,
-                         images, labels)
-    judged = (jnp.zeros_like(out["sure"]) if judge_logits_fn is None else
-              jnp.argmax(judge_logits_fn(out["translated"]), -1) == labels)
-    return {"rows": jnp.asarray(labels.shape[0], jnp.float32),
-            **{k: out[k].sum(dtype=jnp.float32)
-               for k in ("tried", "sure", "accepted", "target_prob")},
-            "judged_target": (out["sure"] & judged).sum(dtype=jnp.float32)}
+    return count_outcomes(
+        self.translate(key, reference_logits_fn, classifier_logits_fn,
+                       images, labels), labels, judge_logits_fn)
 
   def translate(self, key: jax.Array, reference_logits_fn: LogitsFn,
                 classifier_logits_fn: LogitsFn, images: jax.Array,
@@ -169,3 +164,16 @@ class Translation:
     return {"translated": translated, "source": source,
             "target_prob": target_prob, "tried": tried, "sure": sure,
             "accepted": accepted}
+
+
+def count_outcomes(out: Dict[str, jax.Array], labels: jax.Array,
+                   judge_logits_fn: Optional[LogitsFn] = None
+                   ) -> Dict[str, jax.Array]:
+  """Translation.outcome_counts from translate's output `out` for `labels`
+  (for a caller that also keeps the translated images)."""
+  judged = (jnp.zeros_like(out["sure"]) if judge_logits_fn is None else
+            jnp.argmax(judge_logits_fn(out["translated"]), -1) == labels)
+  return {"rows": jnp.asarray(labels.shape[0], jnp.float32),
+          **{k: out[k].sum(dtype=jnp.float32)
+             for k in ("tried", "sure", "accepted", "target_prob")},
+          "judged_target": (out["sure"] & judged).sum(dtype=jnp.float32)}

@@ -255,15 +255,22 @@ def reference_classifier(config: ml_collections.ConfigDict):
   inference mode, its weights frozen as constants of the step; None when unset."""
   if not config.method.reference_run:
     return None
+  return frozen_classifier(config.method.reference_run, config)
+
+
+def frozen_classifier(run: str, config: ml_collections.ConfigDict,
+                      field: str = "reference_run"):
+  """fn(images) -> logits of the finished `run`'s classifier in inference
+  mode, its weights frozen as constants; refused unless `run` was trained
+  on config's data at its size. `field` names the setting in errors."""
   try:
-    ref_config, ref_method, ref_state = features.load_run(
-        config.method.reference_run)
+    ref_config, ref_method, ref_state = features.load_run(run)
   except DataError as e:
-    raise DataError(f"reference_run: {e}") from None
+    raise DataError(f"{field}: {e}") from None
   if (ref_config.data.name, ref_config.data.image_size) != (
       config.data.name, config.data.image_size):
     raise ConfigError(
-        f"reference_run {config.method.reference_run} was trained on "
+        f"{field} {run} was trained on "
         f"{ref_config.data.name} at {ref_config.data.image_size} px, this run "
         f"uses {config.data.name} at {config.data.image_size} px; give a "
         "reference trained on the same data")
